@@ -1,0 +1,335 @@
+"""The respondent's journey: start page, the survey wizard, continue later, resume, thank-you page.
+
+Views only validate input, call one service from ``survey.services`` and render. The draft in the database is
+the truth about a respondent's answers; the wizard's session storage is a working copy rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.datastructures import MultiValueDict
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from formtools.wizard.views import NamedUrlSessionWizardView
+
+from survey import services
+from survey.definition import visible_path
+from survey.forms import ResumeForm, StartForm, StepForm, answers_as_form_data
+from survey.middleware import RESPONDENT_LANGUAGE_SESSION_KEY
+from survey.models import Campaign, Draft
+
+WIZARD_STORAGE = "formtools.wizard.storage.session.SessionStorage"
+DONE_STEP = "done"
+
+
+def draft_session_key(campaign: Campaign) -> str:
+    return f"stimmen:{campaign.slug}:draft"
+
+
+def code_session_key(campaign: Campaign) -> str:
+    return f"stimmen:{campaign.slug}:resume_code"
+
+
+def wizard_prefix(campaign: Campaign) -> str:
+    # One storage per campaign: two surveys open in one browser must not mix their answers.
+    return f"survey_wizard_{campaign.slug}"
+
+
+def respondent_language(request: HttpRequest, campaign: Campaign) -> str:
+    """The language to show: the respondent's choice if the campaign offers it, else the survey's default."""
+    offered = campaign.offered_languages
+    chosen = request.session.get(RESPONDENT_LANGUAGE_SESSION_KEY) or translation.get_language()
+    language = (
+        chosen
+        if chosen in offered
+        else (translation.get_language() if translation.get_language() in offered else offered[0])
+    )
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
+
+
+def campaign_context(request: HttpRequest, campaign: Campaign, language: str) -> dict[str, Any]:
+    definition = campaign.definition
+    return {
+        "campaign": campaign,
+        "definition": definition,
+        "survey_title": definition.text(definition.title, language),
+        "offered_languages": campaign.offered_languages,
+        "language": language,
+    }
+
+
+def closed_page(request: HttpRequest, campaign: Campaign, language: str) -> HttpResponse:
+    now = timezone.now()
+    context = campaign_context(request, campaign, language)
+    context["not_yet_open"] = campaign.status == Campaign.Status.OPEN and now < campaign.opens_at
+    # A GET shows the notice; a POST to a closed campaign is refused and changes nothing.
+    return render(request, "survey/closed.html", context, status=403 if request.method == "POST" else 200)
+
+
+def current_draft(request: HttpRequest, campaign: Campaign) -> Draft | None:
+    draft_id = request.session.get(draft_session_key(campaign))
+    if not draft_id:
+        return None
+    return Draft.objects.filter(pk=draft_id, campaign=campaign).select_related("survey_version").first()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, campaign: str) -> HttpResponse:
+    """What the survey is about, who runs it, what happens to the data; consent and the age check."""
+    campaign_obj = get_object_or_404(Campaign.objects.select_related("organisation", "survey_version"), slug=campaign)
+    language = respondent_language(request, campaign_obj)
+    if not campaign_obj.is_accepting_answers():
+        return closed_page(request, campaign_obj, language)
+    consent_label = campaign_obj.definition.text(campaign_obj.consent_text, language) or str(services.DEFAULT_CONSENT)
+    form = StartForm(request.POST or None, campaign=campaign_obj, consent_label=consent_label)
+    if request.method == "POST" and form.is_valid():
+        if not form.may_take_part():
+            return redirect("survey:stopped", campaign=campaign_obj.slug)
+        try:
+            draft = services.draft_start(
+                campaign=campaign_obj, language=language, invite_code=form.cleaned_data.get("invite_code")
+            )
+        except services.InviteCodeError as error:
+            form.add_error("invite_code", error.message)
+        else:
+            request.session.pop(wizard_prefix(campaign_obj), None)
+            request.session[draft_session_key(campaign_obj)] = str(draft.pk)
+            return redirect("survey:wizard", campaign=campaign_obj.slug)
+    draft = current_draft(request, campaign_obj)
+    context = campaign_context(request, campaign_obj, language) | {
+        "form": form,
+        "open_draft": draft if draft and draft.status == Draft.Status.OPEN else None,
+        "description": campaign_obj.definition.text(campaign_obj.definition.description, language),
+    }
+    return render(request, "survey/start.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+def stopped(request: HttpRequest, campaign: str) -> HttpResponse:
+    """Shown to those the campaign is not for (age); nothing about them was stored."""
+    campaign_obj = get_object_or_404(Campaign, slug=campaign)
+    language = respondent_language(request, campaign_obj)
+    return render(request, "survey/stopped.html", campaign_context(request, campaign_obj, language))
+
+
+@never_cache
+def thanks(request: HttpRequest, campaign: str) -> HttpResponse:
+    campaign_obj = get_object_or_404(Campaign.objects.select_related("organisation"), slug=campaign)
+    language = respondent_language(request, campaign_obj)
+    definition = campaign_obj.definition
+    links = [
+        {"url": link["url"], "label": definition.text(link.get("label"), language) or link["url"]}
+        for link in campaign_obj.organisation.counselling_links
+    ]
+    return render(request, "survey/thanks.html", campaign_context(request, campaign_obj, language) | {"links": links})
+
+
+@never_cache
+def continue_later(request: HttpRequest, campaign: str) -> HttpResponse:
+    """Show the resume code that was just issued. The code is in the server-side session, never in a cookie."""
+    campaign_obj = get_object_or_404(Campaign, slug=campaign)
+    language = respondent_language(request, campaign_obj)
+    code = request.session.get(code_session_key(campaign_obj))
+    if not code:
+        return redirect("survey:start", campaign=campaign_obj.slug)
+    resume_url = request.build_absolute_uri(reverse("survey:resume", kwargs={"campaign": campaign_obj.slug}))
+    context = campaign_context(request, campaign_obj, language) | {
+        "code": code,
+        "resume_link": f"{resume_url}?code={code}",
+    }
+    return render(request, "survey/later.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def resume(request: HttpRequest, campaign: str) -> HttpResponse:
+    """Continue a draft with its resume code, in any browser."""
+    campaign_obj = get_object_or_404(Campaign, slug=campaign)
+    language = respondent_language(request, campaign_obj)
+    if not campaign_obj.is_accepting_answers():
+        return closed_page(request, campaign_obj, language)
+    form = ResumeForm(request.POST or None, initial={"code": request.GET.get("code", "")[:30]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            draft = services.draft_resume(campaign=campaign_obj, code=form.cleaned_data["code"])
+        except services.ResumeError as error:
+            form.add_error("code", error.message)
+        else:
+            request.session.pop(wizard_prefix(campaign_obj), None)
+            request.session[draft_session_key(campaign_obj)] = str(draft.pk)
+            request.session[RESPONDENT_LANGUAGE_SESSION_KEY] = draft.language
+            return redirect("survey:wizard", campaign=campaign_obj.slug)
+    context = campaign_context(request, campaign_obj, language) | {"form": form}
+    return render(request, "survey/resume.html", context, status=400 if form.errors else 200)
+
+
+class SurveyWizard(NamedUrlSessionWizardView):
+    """One page per visible step of the campaign's survey version, built from its definition.
+
+    The form list is computed per request from the draft's answers (``show_if`` on steps), every valid step
+    is saved to the draft at once, and the respondent can only reach steps up to the first unfinished one.
+    """
+
+    template_name = "survey/step.html"
+    # formtools needs a form list when the view is built; the real one comes from ``get_form_list``.
+    form_list = [("step", StepForm)]
+
+    campaign: Campaign
+    draft: Draft
+    language: str
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.campaign = get_object_or_404(
+            Campaign.objects.select_related("organisation", "survey_version"), slug=kwargs["campaign"]
+        )
+        self.definition = self.campaign.definition
+        self.language = respondent_language(request, self.campaign)
+        if not self.campaign.is_accepting_answers():
+            return closed_page(request, self.campaign, self.language)
+        draft = current_draft(request, self.campaign)
+        if draft is None:
+            return redirect("survey:start", campaign=self.campaign.slug)
+        if draft.status == Draft.Status.SUBMITTED:
+            return redirect("survey:thanks", campaign=self.campaign.slug)
+        self.draft = draft
+        return super().dispatch(request, *args, **kwargs)
+
+    # --- formtools hooks ---------------------------------------------------------------------------------
+
+    def get_prefix(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str:
+        """Include the campaign so that two campaigns in one browser keep separate answers."""
+        return wizard_prefix(self.campaign)
+
+    def get_step_url(self, step: str) -> str:
+        return reverse(self.url_name, kwargs={"campaign": self.campaign.slug, "step": step})
+
+    def get_form_list(self) -> OrderedDict[str, type[StepForm]]:
+        """The steps the respondent sees now, given the answers saved so far."""
+        form_list = OrderedDict(
+            (step.key, StepForm) for step, _questions in visible_path(self.definition, self.draft.answers)
+        )
+        # formtools clears these cache attributes after each valid step; keep them present for it.
+        self._resolved_form_list, self._cache_signature = form_list, None
+        return form_list
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        step_obj = self.definition.step(step or self.steps.current)
+        own_keys = {q.key for q in step_obj.questions} | {q.other_key for q in step_obj.questions}
+        return {
+            "definition": self.definition,
+            "step": step_obj,
+            "language": self.language,
+            "districts": self.campaign.organisation.districts,
+            "earlier_answers": {k: v for k, v in self.draft.answers.items() if k not in own_keys},
+        }
+
+    def get_form_initial(self, step: str) -> dict[str, Any]:
+        return {q.key: self.draft.answers.get(q.key) for q in self.definition.step(step).questions} | {
+            q.other_key: self.draft.answers.get(q.other_key) for q in self.definition.step(step).questions if q.other
+        }
+
+    def process_step(self, form: StepForm) -> Any:
+        """Save the step to the draft at once; the wizard keeps the raw data as its working copy."""
+        self.draft = services.draft_save_step(
+            draft_id=self.draft.pk, step_key=form.step.key, step_answers=form.answers(), language=self.language
+        )
+        return super().process_step(form)
+
+    def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
+        services.draft_submit(draft_id=self.draft.pk)
+        self.request.session.pop(code_session_key(self.campaign), None)
+        return redirect("survey:thanks", campaign=self.campaign.slug)
+
+    # --- navigation guards -------------------------------------------------------------------------------
+
+    def furthest_allowed_step(self) -> str:
+        """The first visible step not yet completed: steps beyond it cannot be reached by URL."""
+        steps = list(self.get_form_list())
+        done = set(self.draft.completed_steps)
+        return next((key for key in steps if key not in done), steps[-1])
+
+    def is_reachable(self, step: str) -> bool:
+        steps = list(self.get_form_list())
+        return step in steps and steps.index(step) <= steps.index(self.furthest_allowed_step())
+
+    def restore_from_draft(self) -> None:
+        """Refill the wizard's working copy from the draft (after a resume, in a new browser)."""
+        for step_key in self.get_form_list():
+            if step_key in self.draft.completed_steps and self.storage.get_step_data(step_key) is None:
+                data = answers_as_form_data(self.definition.step(step_key), self.draft.answers, prefix=step_key)
+                self.storage.set_step_data(step_key, MultiValueDict(data))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.restore_from_draft()
+        step = kwargs.get("step")
+        if step is None or (step != DONE_STEP and not self.is_reachable(step)):
+            allowed = self.furthest_allowed_step()
+            if step is None and self.storage.current_step and self.is_reachable(self.storage.current_step):
+                allowed = self.storage.current_step
+            self.storage.current_step = allowed
+            return redirect(self.get_step_url(allowed))
+        return super().get(request, *args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.restore_from_draft()
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step", "")
+        if not self.is_reachable(posted_step):
+            raise SuspiciousOperation("A step that is not (yet) reachable was posted.")
+        self.storage.current_step = posted_step
+        if language := self.request.POST.get("wizard_switch_language"):
+            self.keep_current_step()
+            if language in self.campaign.offered_languages:
+                self.request.session[RESPONDENT_LANGUAGE_SESSION_KEY] = language
+            return redirect(self.get_step_url(posted_step))
+        if "wizard_continue_later" in self.request.POST:
+            self.keep_current_step()
+            self.request.session[code_session_key(self.campaign)] = services.draft_issue_resume_code(
+                draft_id=self.draft.pk
+            )
+            return redirect("survey:later", campaign=self.campaign.slug)
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto is not None:
+            if not self.is_reachable(goto):
+                raise SuspiciousOperation("Going to a step that is not reachable.")
+            self.keep_current_step()
+            return self.render_goto_step(goto)
+        return super().post(*args, **kwargs)
+
+    def keep_current_step(self) -> None:
+        """Keep what was typed on this page when leaving it without "Next": saved if valid, else kept raw."""
+        form = self.get_form(data=self.request.POST)
+        if form.is_valid():
+            self.storage.set_step_data(self.steps.current, self.process_step(form))
+        else:
+            self.storage.set_step_data(self.steps.current, self.request.POST)
+
+    def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        step = form.step
+        context.update(campaign_context(self.request, self.campaign, self.language))
+        context.update(
+            {
+                "step_title": self.definition.text(step.title, self.language),
+                "step_intro": self.definition.text(step.intro, self.language),
+                "items": [
+                    {
+                        "question": q,
+                        "label": self.definition.text(q.label, self.language),
+                        "field": form[q.key] if q.takes_answer else None,
+                        "other_field": form[q.other_key] if q.other else None,
+                    }
+                    for q in form.questions
+                ],
+            }
+        )
+        return context

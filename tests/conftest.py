@@ -1,0 +1,28 @@
+"""Shared test set-up. `make test` runs everything against the real PostgreSQL and Redis on this machine."""
+
+import os
+
+# Settings refuse to start without a secret when DEBUG is off; tests run with DEBUG off, as production does.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+import pytest  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fail loudly, never skip, when `make test` asked for the real services and one is missing."""
+    if os.environ.get("STIMMEN_REQUIRE_SERVICES") != "1":
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(f"make test must run on PostgreSQL, but DATABASE_URL gives {engine}")
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        raise pytest.UsageError(f"Redis at {settings.REDIS_URL} is not reachable: {error}") from error

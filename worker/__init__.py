@@ -1,0 +1,5 @@
+"""The Celery worker: the app, thin tasks calling the apps' services, and the beat schedule."""
+
+from worker.celery import app
+
+__all__ = ["app"]
