@@ -22,6 +22,7 @@ OTHER_TEXT_MISSING = gettext_lazy("Please tell us what you mean by “other”."
 EXCLUSIVE_COMBINED = gettext_lazy("“%(option)s” cannot be combined with other answers.")
 CHOICE_INVALID = gettext_lazy("Please choose one of the answers shown.")
 REQUIRED = gettext_lazy("Please answer this question.")
+TOO_MANY_CHOICES = gettext_lazy("Please choose at most %(count)s answers.")
 
 
 class StepForm(forms.Form):
@@ -150,6 +151,8 @@ class StepForm(forms.Form):
                 picked_other = chosen == OTHER_VALUE or (isinstance(chosen, list) and OTHER_VALUE in chosen)
                 if picked_other and not cleaned.get(question.other_key):
                     self.add_error(question.other_key, OTHER_TEXT_MISSING)
+            if question.max_choices and chosen and len(chosen) > question.max_choices:
+                self.add_error(question.key, TOO_MANY_CHOICES % {"count": question.max_choices})
             if question.type is QuestionType.MULTI_CHOICE and chosen and len(chosen) > 1:
                 for option in question.options:
                     if option.exclusive and option.value in chosen:

@@ -9,6 +9,7 @@ e.g. ``steps[2].questions[0].show_if: unknown question 'statuss'``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -35,6 +36,8 @@ from survey.definition.model import (
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
+#: YAML 1.1 reads unquoted yes/no/on/off as booleans; a condition comparing with True almost always meant "yes".
+YAML_BOOLEAN_HINT = " (YAML reads unquoted yes/no/on/off as true/false: put the value in quotes)"
 TEXT_FIELDS_OF_QUESTION = ("label", "help")
 
 
@@ -62,20 +65,81 @@ def read_definition_file(path: str | Path) -> Any:
 
 
 def read_definition_text(content: str, *, name: str = "definition") -> Any:
+    """The raw data of JSON (when ``name`` ends in ``.json``) or YAML text; ``DefinitionError`` if it is invalid.
+
+    A key written twice in one mapping is an error: YAML and JSON readers silently keep the last one, which
+    in a long file quietly drops a label or a condition.
+    """
+    if name.endswith(".json"):
+        try:
+            return json.loads(content, object_pairs_hook=_json_object_without_duplicates)
+        except json.JSONDecodeError as error:
+            raise DefinitionError(
+                [f"{name}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"]
+            ) from error
+        except _DuplicateKeyError as error:
+            raise DefinitionError([f"{name}: not valid JSON ({error})"]) from error
     try:
-        if name.endswith(".json"):
-            return json.loads(content)
-        return yaml.safe_load(content)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise DefinitionError([f"{name}: not valid JSON or YAML ({error})"]) from error
+        return yaml.load(content, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise DefinitionError([f"{name}: not valid YAML ({_describe_yaml_error(error)})"]) from error
 
 
-def format_location(path: Sequence[str | int]) -> str:
-    """``['steps', 2, 'questions', 0]`` -> ``steps[2].questions[0]``."""
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _json_object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a mapping with the same key twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _describe_yaml_error(error: yaml.YAMLError) -> str:
+    """One line naming where and what, e.g. ``line 3, column 8: expected ',' or ']', but got ':'``."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if mark is None or not problem:
+        return " ".join(str(error).split())
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
+def format_location(path: Sequence[Any]) -> str:
+    """``['steps', 2, 'questions', 0]`` -> ``steps[2].questions[0]``; an odd key is quoted: ``title['de ']``."""
     location = ""
     for part in path:
-        location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
+        if isinstance(part, int):
+            location += f"[{part}]"
+        elif isinstance(part, str) and _PLAIN_KEY.fullmatch(part):
+            location += f".{part}" if location else part
+        else:
+            location += f"[{part!r}]"
     return location or "(top level)"
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def parse_definition(data: Any) -> SurveyDefinition:
@@ -94,18 +158,61 @@ def load_definition_file(path: str | Path) -> tuple[SurveyDefinition, dict[str, 
     return parse_definition(data), data
 
 
+NOT_A_MAPPING = "a survey definition must be a mapping with slug, title, languages and steps, not {kind}"
+NOT_A_CONDITION = (
+    "not a valid condition; expected {question: KEY, equals|in|gte|lte|answered: …} or {all: […]}, {any: […]}, {not: …}"
+)
+#: The branches of ``$defs/condition`` in schema.json, in order; the leaf ``{question: …}`` is branch 0.
+CONDITION_COMBINATORS = ("all", "any", "not")
+
+
 def _schema_problems(data: Any) -> Iterator[str]:
+    if not isinstance(data, dict):
+        yield f"(top level): {NOT_A_MAPPING.format(kind=_kind_of(data))}"
+        return
     validator = jsonschema.Draft202012Validator(definition_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda error: list(map(str, error.absolute_path)))
-    for error in errors:
-        location = format_location(list(error.absolute_path))
-        if error.validator == "oneOf" and "show_if" in map(str, error.absolute_path):
-            yield (
-                f"{location}: not a valid condition; expected "
-                "{question: KEY, equals|in|gte|lte|answered: …} or {all: […]}, {any: […]}, {not: …}"
-            )
+    located: list[tuple[list[Any], str]] = []
+    for error in validator.iter_errors(data):
+        if error.validator == "oneOf" and "show_if" in error.absolute_path:
+            located.extend(_condition_shape_problems(error))
         else:
-            yield f"{location}: {error.message}"
+            located.append((list(error.absolute_path), error.message))
+    # Document order: steps[2] before steps[10].
+    located.sort(key=lambda item: [(0, part) if isinstance(part, int) else (1, str(part)) for part in item[0]])
+    for path, message in located:
+        yield f"{format_location(path)}: {message}"
+
+
+def _condition_shape_problems(error: jsonschema.ValidationError) -> Iterator[tuple[list[Any], str]]:
+    """Locate a malformed condition at its innermost wrong part (``show_if.all[1]``, not just ``show_if``)."""
+    condition = error.instance
+    path = list(error.absolute_path)
+    if isinstance(condition, dict):
+        branch = next((b for b, name in enumerate(CONDITION_COMBINATORS, start=1) if name in condition), 0)
+        inner = [e for e in error.context if e.relative_schema_path[0] == branch]
+        # The keys are right (one combinator, or question plus one operator) but something inside is wrong.
+        if inner and all(len(e.absolute_path) > len(path) for e in inner):
+            for sub in inner:
+                if sub.validator == "oneOf":
+                    yield from _condition_shape_problems(sub)
+                else:
+                    yield list(sub.absolute_path), sub.message
+            return
+    yield path, NOT_A_CONDITION
+
+
+def _kind_of(data: Any) -> str:
+    if data is None:
+        return "an empty document (is the file empty?)"
+    if isinstance(data, str):
+        return "a piece of text"
+    if isinstance(data, list | tuple):
+        return "a list"
+    if isinstance(data, bool):
+        return "true/false"
+    if isinstance(data, int | float):
+        return "a number"
+    return f"a {type(data).__name__}"
 
 
 def _semantic_problems(data: Mapping[str, Any]) -> Iterator[str]:
@@ -113,6 +220,9 @@ def _semantic_problems(data: Mapping[str, Any]) -> Iterator[str]:
     yield from _text_problems("title", data["title"], languages)
     if "description" in data:
         yield from _text_problems("description", data["description"], languages)
+    for language in data.get("translation_status", {}):
+        if language not in languages:
+            yield f"translation_status: language {language!r} is not in the survey's languages"
 
     seen_steps: set[str] = set()
     earlier: dict[str, Mapping[str, Any]] = {}  # question key -> raw question, in definition order
@@ -126,14 +236,16 @@ def _semantic_problems(data: Mapping[str, Any]) -> Iterator[str]:
         if "intro" in step:
             yield from _text_problems(f"{where}.intro", step["intro"], languages)
         if "show_if" in step:
-            yield from _condition_problems(f"{where}.show_if", step["show_if"], earlier, all_keys)
+            yield from _condition_problems(f"{where}.show_if", step["show_if"], earlier, all_keys, own_key=None)
         for q, question in enumerate(step["questions"]):
             at = f"{where}.questions[{q}]"
             if question["key"] in earlier:
                 yield f"{at}.key: duplicate question key '{question['key']}'"
             yield from _question_problems(at, question, languages, all_keys)
             if "show_if" in question:
-                yield from _condition_problems(f"{at}.show_if", question["show_if"], earlier, all_keys)
+                yield from _condition_problems(
+                    f"{at}.show_if", question["show_if"], earlier, all_keys, own_key=question["key"]
+                )
             earlier.setdefault(question["key"], question)
 
 
@@ -158,6 +270,7 @@ def _question_problems(at: str, question: Mapping[str, Any], languages: list[str
 
     yield from only_for("options", CHOICE_TYPES, "single_choice and multi_choice")
     yield from only_for("other", CHOICE_TYPES, "single_choice and multi_choice")
+    yield from only_for("max_choices", {QuestionType.MULTI_CHOICE}, "multi_choice")
     yield from only_for("min", NUMERIC_TYPES, "number and year")
     yield from only_for("max", NUMERIC_TYPES, "number and year")
     yield from only_for("max_length", TEXT_TYPES, "text and long_text")
@@ -207,8 +320,13 @@ def _condition_problems(
     condition: Mapping[str, Any],
     earlier: Mapping[str, Mapping[str, Any]],
     all_keys: set[str],
+    *,
+    own_key: str | None,
 ) -> Iterator[str]:
     for key, leaf in referenced_questions(condition):
+        if key == own_key:
+            yield f"{location}: a question's condition cannot use its own answer ('{key}')"
+            continue
         if key not in earlier:
             if key in all_keys:
                 yield (f"{location}: question '{key}' comes later; a condition may only use earlier ones")
@@ -222,7 +340,9 @@ def _condition_problems(
             continue
         compared = [leaf["equals"]] if "equals" in leaf else list(leaf.get("in", []))
         allowed: set[str] | None = None
-        if kind in CHOICE_TYPES:
+        if kind in CHOICE_TYPES and not target.get("options"):
+            pass  # the question itself is reported as lacking options; every value here would be "unknown"
+        elif kind in CHOICE_TYPES:
             allowed = {option["value"] for option in target.get("options", [])}
             if target.get("other"):
                 allowed.add(OTHER_VALUE)
@@ -230,7 +350,8 @@ def _condition_problems(
             allowed = {YES, NO}
         for value in compared:
             if allowed is not None and str(value) not in allowed:
-                yield f"{location}: unknown option '{value}' of question '{key}'"
+                hint = YAML_BOOLEAN_HINT if isinstance(value, bool) else ""
+                yield f"{location}: unknown option {str(value)!r} of question '{key}'{hint}"
         if ("gte" in leaf or "lte" in leaf) and kind not in NUMERIC_TYPES | {QuestionType.LIKERT}:
             yield f"{location}: gte/lte need a number, year or likert question, '{key}' is {kind}"
 
@@ -241,7 +362,7 @@ def _build(data: Mapping[str, Any]) -> SurveyDefinition:
         title=data["title"],
         languages=tuple(data["languages"]),
         description=data.get("description"),
-        estimated_minutes=data.get("estimated_minutes"),
+        estimated_minutes=_whole(data.get("estimated_minutes")),
         translation_status=data.get("translation_status", {}),
         steps=tuple(
             Step(
@@ -264,17 +385,23 @@ def _build_question(question: Mapping[str, Any]) -> Question:
         label=question["label"],
         help=question.get("help"),
         required=question.get("required", False),
-        min=question.get("min"),
-        max=question.get("max"),
-        max_length=question.get("max_length"),
+        min=_whole(question.get("min")),
+        max=_whole(question.get("max")),
+        max_length=_whole(question.get("max_length")),
         options=tuple(
             Option(value=o["value"], label=o["label"], exclusive=o.get("exclusive", False))
             for o in question.get("options", [])
         ),
         other=question.get("other", False),
-        scale=Scale(points=scale["points"], low=scale.get("low"), high=scale.get("high")) if scale else None,
+        max_choices=question.get("max_choices"),
+        scale=Scale(points=int(scale["points"]), low=scale.get("low"), high=scale.get("high")) if scale else None,
         privacy=Privacy(question.get("privacy", Privacy.NONE)),
         theme=question.get("theme"),
         generalise=question.get("generalise"),
         show_if=question.get("show_if"),
     )
+
+
+def _whole(number: float | None) -> int | None:
+    """JSON Schema's ``integer`` accepts ``5.0``; the model holds ``5``."""
+    return None if number is None else int(number)

@@ -79,6 +79,7 @@ class Question:
     max_length: int | None = None
     options: tuple[Option, ...] = ()
     other: bool = False
+    max_choices: int | None = None
     scale: Scale | None = None
     privacy: Privacy = Privacy.NONE
     theme: str | None = None

@@ -201,6 +201,10 @@ class SurveyWizard(NamedUrlSessionWizardView):
             return redirect("survey:start", campaign=self.campaign.slug)
         if draft.status == Draft.Status.SUBMITTED:
             return redirect("survey:thanks", campaign=self.campaign.slug)
+        if draft.expires_on < timezone.localdate():
+            # An abandoned draft past its lifetime is not continued; the purge job deletes it.
+            request.session.pop(draft_session_key(self.campaign), None)
+            return redirect("survey:start", campaign=self.campaign.slug)
         self.draft = draft
         return super().dispatch(request, *args, **kwargs)
 

@@ -33,7 +33,8 @@ def step_post_data(campaign: Campaign, step: str, answers: dict[str, Any], **ext
     data: dict[str, Any] = {f"{prefix}-current_step": step}
     for key, value in answers.items():
         data[f"{step}-{key}"] = value
-    data[f"{step}-shown"] = ",".join(key for key in answers if not key.endswith("_other"))
+    # As rendered after any earlier answers: every question of the step counts as shown.
+    data[f"{step}-shown"] = ",".join(question.key for question in campaign.definition.step(step).questions)
     data.update(extra)
     return data
 

@@ -1,0 +1,16 @@
+import pytest
+
+from survey import services
+from survey.models import Campaign, Organisation
+from tests.support.definitions import mini_definition
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
+
+
+@pytest.fixture
+def mini_campaign(organisation) -> Campaign:
+    version, _created = services.survey_version_load(data=mini_definition(), organisation=organisation)
+    return services.campaign_open(survey_version=version, slug="mini")
