@@ -106,7 +106,7 @@ def prune_answers(definition: SurveyDefinition, answers: Mapping[str, Any]) -> d
     kept: dict[str, Any] = {}
     for _step, questions in visible_path(definition, answers):
         for question in questions:
-            if question.key in answers and is_answered(answers[question.key]):
+            if question.takes_answer and question.key in answers and is_answered(answers[question.key]):
                 kept[question.key] = answers[question.key]
             chose_other = evaluate({"question": question.key, "equals": OTHER_VALUE}, answers)
             if question.other and chose_other and is_answered(answers.get(question.other_key)):

@@ -116,6 +116,18 @@ class _StrictSafeLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        # PyYAML raises a bare ValueError for an impossible date such as 2023-02-30.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({error})", node.start_mark
+            ) from error
+
+
+_StrictSafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictSafeLoader.construct_yaml_timestamp)
+
 
 def _describe_yaml_error(error: yaml.YAMLError) -> str:
     """One line naming where and what, e.g. ``line 3, column 8: expected ',' or ']', but got ':'``."""
