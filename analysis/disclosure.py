@@ -94,9 +94,7 @@ Axis = Literal["row", "column"]
 
 _INF = math.inf
 _Key = tuple  # internal identity of a cell across all tables of a campaign
-_Cost = Callable[
-    [int, "int | None"], tuple[int, bool, int, int, int]
-]  # (cell, relation being fixed) -> sort key
+_Cost = Callable[[int, "int | None"], tuple[int, bool, int, int, int]]  # (cell, relation being fixed) -> sort key
 
 
 # --------------------------------------------------------------------------------------------------
@@ -354,9 +352,7 @@ def suppress_family(
     they share the breakdown tables (group sizes), so they must be suppressed together.
     """
     spec = Question(overall=overall, crosstabs=dict(crosstabs), additive=additive)
-    result = suppress_campaign(
-        {question: spec}, k=k, breakdown_totals=breakdown_totals, respondents=respondents
-    )
+    result = suppress_campaign({question: spec}, k=k, breakdown_totals=breakdown_totals, respondents=respondents)
     return result.families[question]
 
 
@@ -560,9 +556,7 @@ def _int_array(values: np.ndarray, what: str) -> np.ndarray:
 def _counts_series(counts: pd.Series | Mapping, what: str) -> pd.Series:
     series = counts if isinstance(counts, pd.Series) else pd.Series(dict(counts))
     _check_labels(series.index, what)
-    values = (
-        series.to_numpy(dtype="float64", na_value=np.nan) if series.dtype != object else series.to_numpy()
-    )
+    values = series.to_numpy(dtype="float64", na_value=np.nan) if series.dtype != object else series.to_numpy()
     return pd.Series(_int_array(np.asarray(values), what), index=series.index)
 
 
@@ -597,9 +591,7 @@ def _prepare(
     """Validate the inputs; build every table as an int array with margins (table order = cell order)."""
     if not questions:
         raise ValueError("nothing to suppress: no questions given")
-    sizes: dict[str, pd.Series] = {
-        b: _counts_series(s, f"breakdown totals {b!r}") for b, s in breakdown_totals.items()
-    }
+    sizes: dict[str, pd.Series] = {b: _counts_series(s, f"breakdown totals {b!r}") for b, s in breakdown_totals.items()}
     used_as_breakdown = {b for spec in questions.values() for b in spec.crosstabs}
     for q, spec in questions.items():  # a single-choice question used as a breakdown gives the group sizes
         if q in used_as_breakdown and q not in sizes and spec.additive:
@@ -633,9 +625,7 @@ def _prepare(
                 sizes[b] = frame.sum(axis=1)
                 totals.append(int(frame.to_numpy().sum()))
             else:
-                raise ValueError(
-                    f"{what}: a multi-choice question needs the group sizes of {b!r} (breakdown_totals)"
-                )
+                raise ValueError(f"{what}: a multi-choice question needs the group sizes of {b!r} (breakdown_totals)")
             if not spec.additive and (frame.gt(sizes[b], axis=0)).to_numpy().any():
                 raise ValueError(f"{what}: an option count exceeds its group size")
             crosstab_frames[(q, b)] = frame
@@ -665,17 +655,13 @@ def _prepare(
             array = np.column_stack([inner, row_totals])
             array = np.vstack([array, array.sum(axis=0)])
             groups = tuple(crosstab_frames[(q, b)].index)
-            layout = _Layout(
-                _crosstab_name(q, b), "crosstab", q, b, spec.additive, (*groups, TOTAL), (*options, TOTAL)
-            )
+            layout = _Layout(_crosstab_name(q, b), "crosstab", q, b, spec.additive, (*groups, TOTAL), (*options, TOTAL))
             prepared.append((layout, array))
     for b, group_sizes in sizes.items():
         if b in questions:  # the breakdown's table is that question's overall table
             continue
         array = np.append(group_sizes.to_numpy(), int(group_sizes.sum()))[np.newaxis, :]
-        prepared.append(
-            (_Layout(b, "breakdown", b, None, True, (TOTAL,), (*group_sizes.index, TOTAL)), array)
-        )
+        prepared.append((_Layout(b, "breakdown", b, None, True, (TOTAL,), (*group_sizes.index, TOTAL)), array))
     names = [layout.name for layout, _ in prepared]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -791,8 +777,7 @@ def _build(layouts: Sequence[_Layout]) -> tuple[_System, list[list[list[int]]]]:
         if layout.breakdown is None and len(layout.rows) != 1:
             raise ValueError(f"table {layout.name!r}: a frequency table has a single {TOTAL!r} row")
         grid = [
-            [system.cell(_cell_key(layout, r, c), (layout.name, r, c)) for c in layout.columns]
-            for r in layout.rows
+            [system.cell(_cell_key(layout, r, c), (layout.name, r, c)) for c in layout.columns] for r in layout.rows
         ]
         grids.append(grid)
         for row in grid:
@@ -815,9 +800,7 @@ def _assign(
     for (layout, array), grid in zip(prepared, grids, strict=True):
         for i, row in enumerate(grid):
             for j, c in enumerate(row):
-                _set_value(
-                    system, values, c, int(array[i, j]), (layout.name, layout.rows[i], layout.columns[j])
-                )
+                _set_value(system, values, c, int(array[i, j]), (layout.name, layout.rows[i], layout.columns[j]))
     return values
 
 
@@ -835,9 +818,7 @@ def _set_value(
         )
 
 
-def _merge_published(
-    system: _System, table: SuppressedTable, grid: list[list[int]], known: list[int | None]
-) -> None:
+def _merge_published(system: _System, table: SuppressedTable, grid: list[list[int]], known: list[int | None]) -> None:
     published, mask = table.published.to_numpy(), table.mask.to_numpy()
     if published.shape != (len(grid), len(grid[0])) or mask.shape != published.shape:
         raise ValueError(f"table {table.name!r}: published and mask do not match")
@@ -978,9 +959,7 @@ def _nearest_candidate(system: _System, hidden: list[bool], start: int, cost: _C
 # --------------------------------------------------------------------------------------------------
 
 
-def _attack(
-    system: _System, known: list[int | None], k: int
-) -> tuple[list[int], list[float], list[str | None]]:
+def _attack(system: _System, known: list[int | None], k: int) -> tuple[list[int], list[float], list[str | None]]:
     """Bounds ``lo[c] <= value <= hi[c]`` for every cell, and how fixed cells were determined."""
     lo: list[int] = [0 if v is None else v for v in known]
     hi: list[float] = [_INF if v is None else v for v in known]

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from survey.definition import SurveyDefinition, parse_definition
 from survey.districts import DORTMUND_DISTRICTS
 
+_PARSED_DEFINITIONS: dict[str, SurveyDefinition] = {}
+
 
 def default_districts() -> list[str]:
     return list(DORTMUND_DISTRICTS)
@@ -116,7 +118,12 @@ class SurveyVersion(models.Model):
 
     @cached_property
     def parsed(self) -> SurveyDefinition:
-        return parse_definition(self.definition)
+        # Validating a definition takes a noticeable fraction of a request; a version's content never changes,
+        # so its checksum identifies the parsed form for the life of the process.
+        cached = _PARSED_DEFINITIONS.get(self.checksum)
+        if cached is None:
+            cached = _PARSED_DEFINITIONS[self.checksum] = parse_definition(self.definition)
+        return cached
 
 
 class Campaign(models.Model):

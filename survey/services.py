@@ -329,4 +329,10 @@ def draft_submit(*, draft_id: Any) -> Submission:
         draft.resume_code_hash = None
         draft.save(update_fields=["status", "answers", "resume_code_hash"])
         _count_today(campaign=draft.campaign, field="completed")
+        # Anonymise once the answers are committed. Enqueueing never raises: with the broker down the
+        # submission still succeeds and the five-minute sweep anonymises the response.
+        from analysis.anonymisation import response_anonymisation_enqueue
+
+        response_id = response.pk
+        transaction.on_commit(lambda: response_anonymisation_enqueue(response_id=response_id))
     return Submission(response=response, created=True)

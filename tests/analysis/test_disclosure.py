@@ -217,9 +217,7 @@ def integer_exposed(tables: list[SuppressedTable], k: int, cap: int) -> list:
 @st.composite
 def crosstabs(draw, max_rows: int = 6, max_columns: int = 8, values=counts) -> pd.DataFrame:
     n_rows, n_columns = draw(st.integers(1, max_rows)), draw(st.integers(1, max_columns))
-    data = draw(
-        st.lists(st.lists(values, min_size=n_columns, max_size=n_columns), min_size=n_rows, max_size=n_rows)
-    )
+    data = draw(st.lists(st.lists(values, min_size=n_columns, max_size=n_columns), min_size=n_rows, max_size=n_rows))
     return pd.DataFrame(data, index=groups(n_rows), columns=options(n_columns))
 
 
@@ -254,9 +252,7 @@ def families(draw, max_people: int = 120, max_groups: int = 6, max_options: int 
 
 def suppress_drawn_family(drawn, k: int):
     overall, tables, additive, totals, respondents = drawn
-    return suppress_family(
-        overall, tables, k=k, additive=additive, breakdown_totals=totals, respondents=respondents
-    )
+    return suppress_family(overall, tables, k=k, additive=additive, breakdown_totals=totals, respondents=respondents)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -494,9 +490,7 @@ def test_a_question_used_as_breakdown_shares_its_cells():
     campaign = suppress_campaign(questions, k=5)
     age_by_gender = campaign.families["age"].crosstabs["gender"].mask
     gender_by_age = campaign.families["gender"].crosstabs["age"].mask
-    assert age_by_gender.drop(index=TOTAL, columns=TOTAL).T.equals(
-        gender_by_age.drop(index=TOTAL, columns=TOTAL)
-    )
+    assert age_by_gender.drop(index=TOTAL, columns=TOTAL).T.equals(gender_by_age.drop(index=TOTAL, columns=TOTAL))
     assert campaign.breakdowns["age"] is campaign.families["age"].overall
     assert audit_recoverable(campaign) == []
 
@@ -508,9 +502,7 @@ def test_multi_choice_rows_do_not_add_up():
         {"sport": [3, 15, 12], "music": [6, 14, 20], "games": [7, 9, 2]}, index=["14-17", "18-21", "22-27"]
     )
     sizes = pd.Series({"14-17": 8, "18-21": 25, "22-27": 30})
-    family = suppress_family(
-        by_age.sum(), {"age": by_age}, k=5, additive=False, breakdown_totals={"age": sizes}
-    )
+    family = suppress_family(by_age.sum(), {"age": by_age}, k=5, additive=False, breakdown_totals={"age": sizes})
     table = family.crosstabs["age"]
 
     check_table(table, 5)
@@ -526,9 +518,7 @@ def test_multi_choice_rows_do_not_add_up():
 def test_multi_choice_frequency_table():
     """Without breakdowns a multi-choice table has no equation at all: each option is at most the number
     of respondents, so a hidden option is anywhere between 0 and that number."""
-    table = suppress_frequencies(
-        pd.Series({"sport": 3, "music": 10, "games": 0}), additive=False, respondents=12
-    )
+    table = suppress_frequencies(pd.Series({"sport": 3, "music": 10, "games": 0}), additive=False, respondents=12)
     assert table.published.loc[TOTAL].tolist() == [SUPPRESSED_MARKER, 10, 0, 12]
     assert table.reason_counts == {PRIMARY: 1, SECONDARY: 0}
     (bounds,) = hidden_cell_bounds(table)

@@ -215,7 +215,9 @@ def test_concurrent_submits_of_one_draft_create_exactly_one_response(mini_campai
     from django.db import connection
 
     draft = services.draft_start(campaign=mini_campaign, language="de")
-    services.draft_save_step(draft_id=draft.pk, step_key="status_step", step_answers={"status": "school"}, language="de")
+    services.draft_save_step(
+        draft_id=draft.pk, step_key="status_step", step_answers={"status": "school"}, language="de"
+    )
 
     def submit(_):
         try:
@@ -313,7 +315,7 @@ def test_nothing_identifying_is_stored_and_no_cookie_but_the_session(mini_campai
 
     with connection.cursor() as cursor:
         for table in ("survey_draft", "survey_response"):
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            cursor.execute(f"SELECT * FROM {table}")
             dump = repr(cursor.fetchall())
             assert "203.0.113.7" not in dump and "Android" not in dump
 
