@@ -1,0 +1,5 @@
+"""Researchers' pages under ``/analysis/``: aggregates only."""
+
+app_name = "analysis"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Project staff pages under ``/staff/``."""
+
+app_name = "staff"
+
+urlpatterns: list = []
