@@ -8,7 +8,6 @@ twice or concurrently, nothing lost when the broker is down or a worker dies.
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -49,16 +48,7 @@ class CampaignAnonymisation:
 
 
 def definition_of(version: SurveyVersion) -> SurveyDefinition:
-    """The parsed definition of a survey version, parsed once per process.
-
-    Parsing validates the whole definition, which costs more than anonymising a response; a version never
-    changes once it has answers, and its checksum is part of the key.
-    """
-    return _parsed(version.pk, version.checksum, version)
-
-
-@functools.lru_cache(maxsize=64)
-def _parsed(pk: int, checksum: str, version: SurveyVersion) -> SurveyDefinition:
+    """The parsed definition of a survey version (parsed once per process and checksum by the model)."""
     return version.parsed
 
 

@@ -159,18 +159,6 @@ class StepForm(forms.Form):
                         self.add_error(question.key, EXCLUSIVE_COMBINED % {"option": self._text(option.label)})
         return cleaned
 
-    def full_clean(self) -> None:
-        super().full_clean()
-        # Tie every error to its field for screen readers (WCAG 3.3.1, 4.1.2).
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["aria-invalid"] = "true"
-                described = widget.attrs.get("aria-describedby", "")
-                error_id = f"{self.add_prefix(name)}-error"
-                if error_id not in described:
-                    widget.attrs["aria-describedby"] = f"{described} {error_id}".strip()
-
     def answers(self) -> dict[str, Any]:
         """The answers of this step as stored: question key -> value; unanswered questions left out."""
         stored: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from typing import Any
 
 from django.core.exceptions import SuspiciousOperation
+from django.forms import MultipleChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from survey.models import Campaign, Draft
 
 WIZARD_STORAGE = "formtools.wizard.storage.session.SessionStorage"
 DONE_STEP = "done"
+UNSAVED = "unsaved_input"
 
 
 def draft_session_key(campaign: Campaign) -> str:
@@ -238,6 +240,9 @@ class SurveyWizard(NamedUrlSessionWizardView):
         }
 
     def get_form_initial(self, step: str) -> dict[str, Any]:
+        unsaved = self.storage.extra_data.get(UNSAVED, {}).get(step)
+        if unsaved is not None:
+            return unsaved
         return {q.key: self.draft.answers.get(q.key) for q in self.definition.step(step).questions} | {
             q.other_key: self.draft.answers.get(q.other_key) for q in self.definition.step(step).questions if q.other
         }
@@ -282,6 +287,10 @@ class SurveyWizard(NamedUrlSessionWizardView):
                 allowed = self.storage.current_step
             self.storage.current_step = allowed
             return redirect(self.get_step_url(allowed))
+        if step in self.storage.extra_data.get(UNSAVED, {}):
+            # Input kept aside on the way out: show it again, without error messages.
+            self.storage.current_step = step
+            return self.render(self.get_form())
         return super().get(request, *args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -310,12 +319,44 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return super().post(*args, **kwargs)
 
     def keep_current_step(self) -> None:
-        """Keep what was typed on this page when leaving it without "Next": saved if valid, else kept raw."""
+        """Keep what was typed on this page when leaving it without "Next".
+
+        Complete input is saved like "Next" would. Incomplete input is kept aside and shown again without error
+        messages: the respondent did not ask to check it yet.
+        """
         form = self.get_form(data=self.request.POST)
+        step = self.steps.current
+        unsaved = dict(self.storage.extra_data.get(UNSAVED, {}))
         if form.is_valid():
-            self.storage.set_step_data(self.steps.current, self.process_step(form))
+            unsaved.pop(step, None)
+            self.storage.set_step_data(step, self.process_step(form))
         else:
-            self.storage.set_step_data(self.steps.current, self.request.POST)
+            unsaved[step] = {
+                name: (
+                    form.data.getlist(form.add_prefix(name))
+                    if isinstance(field, MultipleChoiceField)
+                    else form.data.get(form.add_prefix(name))
+                )
+                for name, field in form.fields.items()
+                if name != "shown"
+            }
+        self.storage.extra_data = {**self.storage.extra_data, UNSAVED: unsaved}
+
+    def render_next_step(self, form: StepForm, **kwargs: Any) -> HttpResponse:
+        self.forget_unsaved(form.step.key)
+        return super().render_next_step(form, **kwargs)
+
+    def render_done(self, form: StepForm, **kwargs: Any) -> HttpResponse:
+        self.forget_unsaved(self.steps.current)
+        return super().render_done(form, **kwargs)
+
+    def forget_unsaved(self, step: str) -> None:
+        unsaved = self.storage.extra_data.get(UNSAVED, {})
+        if step in unsaved:
+            self.storage.extra_data = {
+                **self.storage.extra_data,
+                UNSAVED: {k: v for k, v in unsaved.items() if k != step},
+            }
 
     def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)

@@ -104,7 +104,7 @@ def test_validation_errors_are_shown_next_to_the_field_and_in_a_summary(mini_cam
     html = page.content.decode()
     assert page.status_code == 200
     assert 'class="error-summary"' in html
-    assert 'id="status_step-status-error"' in html
+    assert 'id="id_status_step-status_error"' in html
     assert 'href="#id_status_step-status_0"' in html
     assert Draft.objects.get().answers == {}
 
@@ -335,3 +335,27 @@ def test_a_missing_csrf_token_is_refused_politely_and_changes_nothing(mini_campa
     assert response.status_code == 403
     assert "<h1>" in response.content.decode()
     assert not Draft.objects.exists()
+
+
+def test_leaving_a_page_with_incomplete_input_keeps_it_without_error_messages(mini_campaign):
+    """Switching language (or Back, or continue later) is not "Next": nothing is checked, nothing is lost."""
+    client = answered(mini_campaign)
+    answer_step(client, mini_campaign, "status_step", {"status": "job_seeking"})
+    data = step_post_data(mini_campaign, "search_step", {"barriers": ["recognition"]}, wizard_switch_language="ar")
+    assert client.post("/s/mini/q/search_step/", data)["Location"] == "/s/mini/q/search_step/"
+    page = client.get("/s/mini/q/search_step/").content.decode()
+    assert 'class="error-summary"' not in page
+    assert re.search(r'value="recognition"[^>]*checked', page)
+    assert Draft.objects.get().answers == {"status": "job_seeking"}
+    # "Next" still checks the page: the required question is asked for.
+    assert "error-summary" in answer_step(client, mini_campaign, "search_step", {}).content.decode()
+
+
+def test_errors_are_announced_with_the_field_and_its_help(mini_campaign):
+    client = answered(mini_campaign)
+    answer_step(client, mini_campaign, "status_step", {"status": "job_seeking"})
+    page = answer_step(client, mini_campaign, "search_step", {"months_searching": "500"}).content.decode()
+    field = re.search(r'<input[^>]*name="search_step-months_searching"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field
+    assert 'aria-describedby="id_search_step-months_searching_error"' in field
+    assert 'id="id_search_step-months_searching_error"' in page
