@@ -24,20 +24,16 @@ RUN pip install --no-cache-dir -r requirements.lock
 
 COPY . .
 
+# Fonts for the printable invite-code sheets (PDF), in the scripts of the campaign languages.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Build-time Django commands. Settings refuse to load without a secret when DEBUG is off, so they get a
 # throwaway one: it signs nothing and is not part of the image's environment; the real SECRET_KEY comes from
-# the environment at run time.
-# - Translations: the .po files in locale/ are compiled to the .mo files Django reads. msgfmt (Debian's gettext)
-#   is installed and removed again in this same step, so it does not end up in the image.
-# - Static files are collected (hashed and compressed) into /app/staticfiles, which WhiteNoise serves.
+# the environment at run time. The translations' .mo files are committed, so nothing needs compiling here.
+# Static files are collected (hashed and compressed) into /app/staticfiles, which WhiteNoise serves.
 RUN export SECRET_KEY=build-only-throwaway-not-a-secret \
-    && if [ -d locale ]; then \
-        apt-get update \
-        && apt-get install -y --no-install-recommends gettext \
-        && python manage.py compilemessages \
-        && apt-get purge -y --auto-remove gettext \
-        && rm -rf /var/lib/apt/lists/*; \
-    fi \
     && python manage.py collectstatic --noinput \
     && mkdir -p /app/media \
     && chown stimmen:stimmen /app/media

@@ -44,5 +44,15 @@ messages: install
 	DEBUG=1 $(BIN)/python manage.py makemessages --all --ignore=.venv --no-obsolete
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
+# Benchmarks as ratios against baselines measured in the same run (bench/README.md). They use PostgreSQL
+# (database stimmen_bench, re-created) and Redis db 12 on 127.0.0.1. `bench` is quick (under 3 minutes);
+# `bench-full` loads longer and synthesizes 10k, 100k and 1M responses (tens of minutes).
+bench: install
+	$(BIN)/python -m bench.run
+
+.PHONY: bench-full
+bench-full: install
+	$(BIN)/python -m bench.run --full
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -95,3 +96,74 @@ class DeletionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deleted_on} {self.campaign_slug}: {self.count} × {self.get_kind_display()}"
+
+
+class ExportJob(models.Model):
+    """One export of a campaign: who asked, when, what, in which format and how many rows — never contents.
+
+    Every export is one row: the ``export`` command's (``requested_by`` empty, via the command line) and the
+    researcher pages' downloads. Exports the worker runs use the row as their job: ``status`` guards against
+    running one twice (``analysis.export_jobs``).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Via(models.TextChoices):
+        COMMAND_LINE = "command_line", _("Command line")
+        WEB = "web", _("Web")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, related_name="export_jobs")
+    campaign_slug = models.SlugField(max_length=80, help_text=_("Kept if the campaign itself is deleted."))
+    what = models.CharField(max_length=20)
+    format = models.CharField(max_length=10)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_via = models.CharField(max_length=20, choices=Via.choices, default=Via.COMMAND_LINE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text=_("Records written (codebook: variables)."))
+    path = models.CharField(max_length=500, blank=True)
+    reason = models.TextField(blank=True, help_text=_("Why the export failed; never contains answers."))
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.what} of {self.campaign_slug} as {self.format}: {self.get_status_display()}"
+
+    @property
+    def requester(self) -> str:
+        """Who asked: the user id, or "command line"."""
+        return str(self.requested_by_id) if self.requested_by_id else "command line"
+
+
+class AggregateSnapshot(models.Model):
+    """The published aggregates of a campaign at one moment: suppressed tables only, never raw counts.
+
+    ``tables`` holds exactly what :func:`analysis.aggregation.publish` returns (shape in
+    ``docs/aggregation.md``). ``input_hash`` (SHA-256 over the sorted anonymised rows as exported, with the
+    parameters) and ``code_version`` make a build reproducible and idempotent.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="aggregate_snapshots")
+    created_at = models.DateTimeField(default=timezone.now)
+    response_count = models.PositiveIntegerField(help_text=_("Anonymised responses aggregated (for staff)."))
+    survey_version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="aggregate_snapshots")
+    input_hash = models.CharField(max_length=64)
+    code_version = models.CharField(max_length=100)
+    breakdowns = models.JSONField(default=list, help_text=_("Single-choice questions chosen as extra breakdowns."))
+    tables = models.JSONField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["campaign", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"snapshot of {self.campaign_id} at {self.created_at:%Y-%m-%d %H:%M}"

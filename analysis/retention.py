@@ -5,6 +5,11 @@ built yet) a raw response is deleted when its campaign's ``retention_days`` have
 submitted, whether or not it was anonymised: the promise to delete raw answers on time comes first. Before
 deleting, a pending response gets one more chance to be anonymised, so that only a response that cannot be
 anonymised at all is lost to the analysis.
+
+Early deletion: a raw response that is anonymised AND included in an aggregate snapshot of its campaign is
+not needed any more and goes at the next purge, before its retention period ends. "Included" means a
+snapshot was created on a later day than the anonymisation (the mark keeps only the date, so a snapshot of
+the same day might predate it and does not count).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from analysis.anonymisation import pending_responses, response_anonymise
-from analysis.models import DeletionRecord
+from analysis.models import AggregateSnapshot, DeletionRecord, ResponseAnonymisation
 from survey.models import Campaign, Draft, Response
 
 
@@ -41,6 +46,16 @@ def expired_responses(*, today: datetime.date) -> QuerySet[Response]:
     return Response.objects.filter(expired)
 
 
+def snapshotted_responses() -> QuerySet[Response]:
+    """Raw responses already anonymised and included in a snapshot created on a later day than that."""
+    # Nested subqueries rather than a join: the purge locks these rows (FOR UPDATE), which an outer join forbids.
+    later = AggregateSnapshot.objects.filter(
+        campaign_id=OuterRef(OuterRef("campaign_id")), created_at__date__gt=OuterRef("anonymised_on")
+    )
+    marks = ResponseAnonymisation.objects.filter(response=OuterRef("pk")).filter(Exists(later))
+    return Response.objects.filter(Exists(marks))
+
+
 def _delete(queryset: QuerySet, kind: str, counts: Counter[tuple[int, str]]) -> None:
     """Delete exactly the rows counted (locked first, so the count is what went)."""
     rows = list(queryset.select_for_update().values_list("pk", "campaign_id"))
@@ -53,7 +68,8 @@ def purge_expired(*, today: datetime.date | None = None) -> Purge:
     """Delete raw responses past retention, expired drafts and submitted drafts; record the counts.
 
     * Responses submitted more than the campaign's ``retention_days`` before ``today`` (anonymised first if
-      they are still pending).
+      they are still pending), and, earlier, responses anonymised and included in a later snapshot
+      (:func:`snapshotted_responses`); both counted as raw responses.
     * Open drafts whose ``expires_on`` is before ``today``.
     * Submitted drafts (they hold no answers, only the guard against a second submission) once their
       response was submitted before ``today`` or is gone.
@@ -67,7 +83,8 @@ def purge_expired(*, today: datetime.date | None = None) -> Purge:
 
     counts: Counter[tuple[int, str]] = Counter()
     with transaction.atomic():
-        _delete(expired_responses(today=today), DeletionRecord.Kind.RAW_RESPONSE, counts)
+        expired_or_included = expired_responses(today=today) | snapshotted_responses()
+        _delete(expired_or_included, DeletionRecord.Kind.RAW_RESPONSE, counts)
         _delete(
             Draft.objects.filter(status=Draft.Status.OPEN, expires_on__lt=today),
             DeletionRecord.Kind.EXPIRED_DRAFT,

@@ -1,5 +1,7 @@
 """Django settings for Stimmen: one module, every value from the environment (see ``config/env.py``)."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "formtools",
     "rules.apps.AutodiscoverRulesConfig",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "survey",
     "analysis",
 ]
@@ -36,8 +41,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "survey.permissions.StaffSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,11 +91,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every login attempt for a locked-out username before a password is even checked.
+    "survey.permissions.AxesBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "account_home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Staff accounts (see docs/accounts.md). Respondents never sign in, so none of this touches them.
+# Signed-in sessions end after this many seconds without a request (survey.permissions.StaffSessionTimeoutMiddleware);
+# SESSION_COOKIE_AGE above stays the lifetime of respondents' anonymous sessions.
+STIMMEN_STAFF_SESSION_IDLE_SECONDS = 30 * 60
+# Two-factor authentication (optional per user) with time-based one-time codes.
+OTP_TOTP_ISSUER = "Stimmen"
+# Login throttling with django-axes: five failures per username lock that username for 15 minutes. Attempts
+# are counted per username only, and neither the IP address nor the browser is stored with them.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked out neither extend the lockout nor get stored.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "survey.permissions.axes_client_ip"
+AXES_HANDLER = "survey.permissions.AxesHandler"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# axes warns that attempts are not counted per IP address: deliberately so, because we store none. Guessing many
+# usernames from one address is for the reverse proxy's rate limit, which keeps no log (docs/accounts.md).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="de")
 LANGUAGES = [
@@ -134,6 +168,17 @@ CELERY_TIMEZONE = TIME_ZONE
 STIMMEN_VERSION = env.str("STIMMEN_VERSION", default="0.1.0")
 STIMMEN_PUBLIC_URL = env.str("STIMMEN_PUBLIC_URL", default="http://127.0.0.1:8000")
 STIMMEN_DRAFT_LIFETIME_DAYS = env.int("STIMMEN_DRAFT_LIFETIME_DAYS", default=28)
+# A survey sent faster than this after starting is held back as a likely bot (the draft is kept).
+STIMMEN_MIN_COMPLETION_SECONDS = env.int("STIMMEN_MIN_COMPLETION_SECONDS", default=20)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use the peer address).
+STIMMEN_TRUSTED_PROXY_HOPS = env.int("STIMMEN_TRUSTED_PROXY_HOPS", default=0)
+
+# Rate-limit counters (see survey/throttle.py) live in Redis when there is one, else in process memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -154,5 +199,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Request logs would carry IP addresses and user agents; the platform promises to store neither.
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # axes announces itself at every start and every attempt; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }

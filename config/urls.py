@@ -3,13 +3,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.health import healthz
+from survey.views import accounts
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("s/", include("survey.urls")),
     path("staff/", include("survey.urls_staff")),
     path("analysis/", include("analysis.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/", accounts.home, name="account_home"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/login/code/", accounts.login_code, name="login_code"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
     path("admin/", admin.site.urls),
 ]

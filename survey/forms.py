@@ -199,6 +199,12 @@ class StartForm(forms.Form):
         error_messages={"required": REQUIRED},
     )
     consent = forms.BooleanField(error_messages={"required": gettext_lazy("Please agree to take part.")})
+    # A honeypot: hidden from people (and assistive technology), filled in by bots that fill in everything.
+    website = forms.CharField(
+        required=False,
+        label=gettext_lazy("Leave this field empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     def __init__(self, *args: Any, campaign: Any, consent_label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -217,6 +223,9 @@ class StartForm(forms.Form):
                 help_text=_("It is printed on the card you received, for example K7QX-M2PD-9RTA."),
                 widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
             )
+
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
 
     def may_take_part(self) -> bool:
         age = self.cleaned_data["age"]

@@ -63,6 +63,11 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    microdata_access = models.BooleanField(
+        _("may export anonymised microdata"),
+        default=False,
+        help_text=_("Researchers see aggregates only unless this is set; admins and staff always may."),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_organisation")]
@@ -281,3 +286,48 @@ class DailyTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign.slug} {self.day}: {self.started}/{self.completed}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, per organisation: written by ``survey.audit.audit_record`` only.
+
+    Never contains answers. The actor's username is kept as text, so the record survives the account.
+    """
+
+    class Action(models.TextChoices):
+        CAMPAIGN_CREATED = "campaign_created", _("Campaign created")
+        CAMPAIGN_OPENED = "campaign_opened", _("Campaign opened")
+        CAMPAIGN_PAUSED = "campaign_paused", _("Campaign paused")
+        CAMPAIGN_CLOSED = "campaign_closed", _("Campaign closed")
+        CAMPAIGN_CHANGED = "campaign_changed", _("Campaign changed")
+        SURVEY_LOADED = "survey_loaded", _("Survey loaded")
+        EXPORT_CREATED = "export_created", _("Export created")
+        INVITE_CODES_CREATED = "invite_codes_created", _("Invite codes created")
+        USER_ADDED = "user_added", _("User added")
+        USER_ROLE_CHANGED = "user_role_changed", _("User role changed")
+        USER_REMOVED = "user_removed", _("User removed")
+        LOGIN_FAILED_LOCKOUT = "login_failed_lockout", _("Login locked after failed attempts")
+        ANONYMISATION_STARTED = "anonymisation_started", _("Anonymisation started")
+        AGGREGATION_STARTED = "aggregation_started", _("Aggregation started")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_username = models.CharField(_("by"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    target = models.CharField(_("object"), max_length=300)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="audit_org_time"),
+            models.Index(fields=["organisation", "action"], name="audit_org_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username or '-'} {self.action} {self.target}"

@@ -336,3 +336,286 @@ def draft_submit(*, draft_id: Any) -> Submission:
         response_id = response.pk
         transaction.on_commit(lambda: response_anonymisation_enqueue(response_id=response_id))
     return Submission(response=response, created=True)
+
+
+# --- Staff tools: loading surveys, running campaigns, invite codes, background jobs ---------------------------
+# Each change a member of staff makes is written to the audit log by the service that makes it.
+
+CAMPAIGN_NOT_EDITABLE = _("A closed campaign cannot be changed.")
+CAMPAIGN_CANNOT_OPEN = _("Only a draft or paused campaign can be opened.")
+CAMPAIGN_CANNOT_PAUSE = _("Only an open campaign can be paused.")
+CAMPAIGN_ALREADY_CLOSED = _("This campaign is already closed.")
+CAMPAIGN_SLUG_TAKEN = _("A campaign with this web address already exists. Please choose another one.")
+INVITE_COUNT_INVALID = _("Please ask for between 1 and %(max)s codes at a time.")
+INVITE_CODES_MAX = 500
+JOB_NOT_QUEUED = _("The job could not be queued (the task queue is not reachable). Please try again later.")
+
+#: Campaign fields staff may change with ``campaign_update``.
+CAMPAIGN_EDITABLE_FIELDS = (
+    "title",
+    "opens_at",
+    "closes_at",
+    "languages",
+    "min_age",
+    "max_age",
+    "parental_consent_below",
+    "consent_text",
+    "invite_code_required",
+    "retention_days",
+    "k",
+    "target_responses",
+)
+
+
+def _audit(*, actor: Any, organisation: Organisation, action: str, target: Any, details: Any = None) -> None:
+    from survey.audit import audit_record
+
+    audit_record(actor=actor, organisation=organisation, action=action, target=target, details=details)
+
+
+def _campaign_rules_check(values: Mapping[str, Any], definition: SurveyDefinition) -> None:
+    """The rules every campaign keeps, whoever changes it; raises ``ServiceError`` with the first broken one."""
+    languages = list(values["languages"])
+    unknown = [language for language in languages if language not in definition.languages]
+    if not languages or unknown:
+        raise ServiceError(_("Please choose languages the survey is available in."))
+    if values["min_age"] > values["max_age"]:
+        raise ServiceError(_("The minimum age must not be above the maximum age."))
+    if not 2 <= values["k"] <= 50:
+        raise ServiceError(_("k must be between 2 and 50."))
+    if values["retention_days"] < 1:
+        raise ServiceError(_("Raw answers must be kept for at least one day."))
+    if values["closes_at"] <= values["opens_at"]:
+        raise ServiceError(_("A campaign must close after it opens."))
+
+
+def survey_definition_load(
+    *, data: Mapping[str, Any], organisation: Organisation, actor: Any
+) -> tuple[SurveyVersion, bool]:
+    """``survey_version_load`` for a member of staff: the same validation, and an audit record when it is new."""
+    version, created = survey_version_load(data=data, organisation=organisation)
+    if created:
+        _audit(
+            actor=actor,
+            organisation=organisation,
+            action="survey_loaded",
+            target=version,
+            details={"survey": version.survey.slug, "version": version.number},
+        )
+    return version, created
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    survey_version: SurveyVersion,
+    actor: Any,
+    slug: str,
+    title: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    languages: Iterable[str],
+    min_age: int = 14,
+    max_age: int = 27,
+    parental_consent_below: int = 16,
+    invite_code_required: bool = False,
+    retention_days: int = 90,
+    k: int = 5,
+    target_responses: int | None = None,
+) -> Campaign:
+    """A new campaign of ``survey_version`` in status draft: respondents see it only once it is opened."""
+    definition = survey_version.parsed
+    values = {
+        "title": title,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "languages": list(languages),
+        "min_age": min_age,
+        "max_age": max_age,
+        "parental_consent_below": parental_consent_below,
+        "invite_code_required": invite_code_required,
+        "retention_days": retention_days,
+        "k": k,
+        "target_responses": target_responses,
+    }
+    _campaign_rules_check(values, definition)
+    if Campaign.objects.filter(slug=slug).exists():
+        raise ServiceError(CAMPAIGN_SLUG_TAKEN)
+    campaign = Campaign.objects.create(
+        organisation=survey_version.survey.organisation,
+        survey_version=survey_version,
+        slug=slug,
+        status=Campaign.Status.DRAFT,
+        consent_text=default_consent_text(definition),
+        **values,
+    )
+    _audit(
+        actor=actor,
+        organisation=campaign.organisation,
+        action="campaign_created",
+        target=campaign,
+        details={"survey": survey_version.survey.slug, "version": survey_version.number},
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor: Any, **changes: Any) -> Campaign:
+    """Change a campaign's settings (``CAMPAIGN_EDITABLE_FIELDS``); returns the campaign as stored.
+
+    A changed consent text gets a new ``consent_version``, so every draft and response keeps the version its
+    respondent agreed to. Nothing is stored if a rule is broken. The audit record names the changed fields.
+    """
+    unknown = set(changes) - set(CAMPAIGN_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"campaign_update cannot change {', '.join(sorted(unknown))}")
+    campaign = Campaign.objects.select_for_update().select_related("survey_version").get(pk=campaign.pk)
+    if campaign.status == Campaign.Status.CLOSED:
+        raise ServiceError(CAMPAIGN_NOT_EDITABLE)
+    values = {name: getattr(campaign, name) for name in CAMPAIGN_EDITABLE_FIELDS} | changes
+    _campaign_rules_check(values, campaign.survey_version.parsed)
+    changed = sorted(name for name, value in changes.items() if getattr(campaign, name) != value)
+    if not changed:
+        return campaign
+    for name in changed:
+        setattr(campaign, name, changes[name])
+    if "consent_text" in changed:
+        campaign.consent_version += 1
+    campaign.save()
+    details: dict[str, Any] = {"fields": changed}
+    if "consent_text" in changed:
+        details["consent_version"] = campaign.consent_version
+    _audit(actor=actor, organisation=campaign.organisation, action="campaign_changed", target=campaign, details=details)
+    return campaign
+
+
+def _campaign_set_status(
+    *, campaign: Campaign, actor: Any, status: str, allowed_from: Iterable[str], error: Any, action: str
+) -> Campaign:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status == status:
+            return campaign  # pressing the button twice changes nothing
+        if campaign.status not in allowed_from:
+            raise ServiceError(error)
+        previous = campaign.status
+        campaign.status = status
+        campaign.save(update_fields=["status"])
+        _audit(
+            actor=actor,
+            organisation=campaign.organisation,
+            action=action,
+            target=campaign,
+            details={"from": previous},
+        )
+    return campaign
+
+
+def campaign_start(*, campaign: Campaign, actor: Any) -> Campaign:
+    """Open a draft or paused campaign: it accepts answers between its opening and closing dates."""
+    return _campaign_set_status(
+        campaign=campaign,
+        actor=actor,
+        status=Campaign.Status.OPEN,
+        allowed_from=(Campaign.Status.DRAFT, Campaign.Status.PAUSED),
+        error=CAMPAIGN_CANNOT_OPEN,
+        action="campaign_opened",
+    )
+
+
+def campaign_pause(*, campaign: Campaign, actor: Any) -> Campaign:
+    """Stop accepting answers for a while; open drafts are kept and can be continued once it is opened again."""
+    return _campaign_set_status(
+        campaign=campaign,
+        actor=actor,
+        status=Campaign.Status.PAUSED,
+        allowed_from=(Campaign.Status.OPEN,),
+        error=CAMPAIGN_CANNOT_PAUSE,
+        action="campaign_paused",
+    )
+
+
+def campaign_close(*, campaign: Campaign, actor: Any) -> Campaign:
+    """Close a campaign for good: it accepts no more answers and its settings can no longer change."""
+    return _campaign_set_status(
+        campaign=campaign,
+        actor=actor,
+        status=Campaign.Status.CLOSED,
+        allowed_from=(Campaign.Status.DRAFT, Campaign.Status.OPEN, Campaign.Status.PAUSED),
+        error=CAMPAIGN_ALREADY_CLOSED,
+        action="campaign_closed",
+    )
+
+
+@transaction.atomic
+def invite_codes_create(*, campaign: Campaign, count: int, actor: Any) -> list[str]:
+    """``count`` new single-use invite codes for ``campaign``; only their hashes are stored.
+
+    The plain codes are returned once, to be printed at once: they cannot be recovered later.
+    """
+    if not 1 <= count <= INVITE_CODES_MAX:
+        raise ServiceError(INVITE_COUNT_INVALID % {"max": INVITE_CODES_MAX})
+    codes: dict[str, str] = {}
+    while len(codes) < count:
+        code = generate_code()
+        codes.setdefault(hash_code(code), code)
+    # A clash with an existing hash is astronomically unlikely (≈ 59 bits); draw again rather than fail.
+    for taken in InviteCode.objects.filter(code_hash__in=list(codes)).values_list("code_hash", flat=True):
+        del codes[taken]
+        while True:
+            code = generate_code()
+            if hash_code(code) not in codes and not InviteCode.objects.filter(code_hash=hash_code(code)).exists():
+                codes[hash_code(code)] = code
+                break
+    InviteCode.objects.bulk_create(InviteCode(campaign=campaign, code_hash=code_hash) for code_hash in codes)
+    _audit(
+        actor=actor,
+        organisation=campaign.organisation,
+        action="invite_codes_created",
+        target=campaign,
+        details={"count": count},
+    )
+    return list(codes.values())
+
+
+def _enqueue(task: Any) -> bool:
+    """Queue a Celery task without arguments; ``False`` when the broker cannot be reached."""
+    from kombu.exceptions import KombuError
+
+    try:
+        task.delay()
+    except (KombuError, OSError):
+        return False
+    return True
+
+
+def anonymisation_start(*, campaign: Campaign, actor: Any) -> bool:
+    """Queue the anonymisation sweep now (it covers every campaign with pending answers, this one included).
+
+    Returns ``False`` if the task could not be queued; the five-minute sweep runs anyway.
+    """
+    from worker.tasks import anonymise_pending
+
+    _audit(actor=actor, organisation=campaign.organisation, action="anonymisation_started", target=campaign)
+    return _enqueue(anonymise_pending)
+
+
+def aggregation_available() -> bool:
+    """Whether the aggregation task exists in this installation."""
+    from worker import tasks
+
+    return hasattr(tasks, "aggregate_campaign")
+
+
+def aggregation_start(*, campaign: Campaign, actor: Any) -> bool:
+    """Queue the aggregation of ``campaign``; ``False`` if it could not be queued."""
+    from kombu.exceptions import KombuError
+
+    from worker import tasks
+
+    _audit(actor=actor, organisation=campaign.organisation, action="aggregation_started", target=campaign)
+    try:
+        tasks.aggregate_campaign.delay(campaign.pk)
+    except (KombuError, OSError):
+        return False
+    return True

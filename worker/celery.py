@@ -21,4 +21,12 @@ app.conf.beat_schedule = {
     "anonymise-pending": {"task": "worker.tasks.anonymise_pending", "schedule": 5 * 60},
     # Retention: raw responses past their campaign's period, expired and submitted drafts.
     "purge-expired": {"task": "worker.tasks.purge_expired", "schedule": crontab(hour=3, minute=17)},
+    # Aggregate snapshots (idempotent: unchanged input keeps the latest): open campaigns hourly, all daily
+    # (before the purge, which deletes raw responses already included in a snapshot).
+    "aggregate-open": {"task": "worker.tasks.aggregate_campaigns", "schedule": crontab(minute=41)},
+    "aggregate-all": {
+        "task": "worker.tasks.aggregate_campaigns",
+        "schedule": crontab(hour=2, minute=47),
+        "kwargs": {"open_only": False},
+    },
 }

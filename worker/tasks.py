@@ -48,3 +48,32 @@ def purge_expired() -> dict[str, int]:
 
     result = purge()
     return {kind.value: result.total(kind) for kind in DeletionRecord.Kind}
+
+
+@app.task(**_RETRYING, soft_time_limit=25 * 60, time_limit=30 * 60, ignore_result=True)
+def run_export(job_id: int) -> bool:
+    """Write a queued export (``analysis.models.ExportJob``); ``False`` if it was done or taken already."""
+    from analysis.export_jobs import export_run
+
+    return export_run(job_id=job_id)
+
+
+@app.task(**_RETRYING, soft_time_limit=25 * 60, time_limit=30 * 60, ignore_result=True)
+def aggregate_campaign(campaign_id: int) -> int:
+    """Build (or keep, if nothing changed) the campaign's aggregate snapshot; returns the snapshot id."""
+    from analysis.snapshots import snapshot_build
+    from survey.models import Campaign
+
+    return snapshot_build(campaign=Campaign.objects.select_related("survey_version").get(pk=campaign_id)).pk
+
+
+@app.task(**_RETRYING, soft_time_limit=60, time_limit=90)
+def aggregate_campaigns(open_only: bool = True) -> int:
+    """Beat: queue :func:`aggregate_campaign` for open campaigns (hourly) or every campaign (daily)."""
+    from survey.models import Campaign
+
+    campaigns = Campaign.objects.filter(status=Campaign.Status.OPEN) if open_only else Campaign.objects.all()
+    ids = list(campaigns.values_list("pk", flat=True))
+    for campaign_id in ids:
+        aggregate_campaign.delay(campaign_id)
+    return len(ids)

@@ -6,9 +6,11 @@ the truth about a respondent's answers; the wizard's session storage is a workin
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.forms import MultipleChoiceField
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from survey import services
+from survey import services, throttle
 from survey.definition import visible_path
 from survey.forms import ResumeForm, StartForm, StepForm, answers_as_form_data
 from survey.middleware import RESPONDENT_LANGUAGE_SESSION_KEY
@@ -33,6 +35,15 @@ UNSAVED = "unsaved_input"
 
 def draft_session_key(campaign: Campaign) -> str:
     return f"stimmen:{campaign.slug}:draft"
+
+
+def started_session_key(campaign: Campaign) -> str:
+    # Seconds since the epoch, in the server-side session only: the database keeps dates to the day.
+    return f"stimmen:{campaign.slug}:started"
+
+
+def too_many_requests(request: HttpRequest, campaign: Campaign, language: str) -> HttpResponse:
+    return render(request, "survey/too_many.html", campaign_context(request, campaign, language), status=429)
 
 
 def code_session_key(campaign: Campaign) -> str:
@@ -93,8 +104,15 @@ def start(request: HttpRequest, campaign: str) -> HttpResponse:
     if not campaign_obj.is_accepting_answers():
         return closed_page(request, campaign_obj, language)
     consent_label = campaign_obj.definition.text(campaign_obj.consent_text, language) or str(services.DEFAULT_CONSENT)
-    form = StartForm(request.POST or None, campaign=campaign_obj, consent_label=consent_label)
+    # The QR code on a printed invite card opens the start page with its code filled in.
+    initial = {"invite_code": request.GET.get("invite", "")[:30]}
+    form = StartForm(request.POST or None, initial=initial, campaign=campaign_obj, consent_label=consent_label)
+    if request.method == "POST" and throttle.is_limited(throttle.SURVEY_STARTS, request):
+        return too_many_requests(request, campaign_obj, language)
     if request.method == "POST" and form.is_valid():
+        if form.is_bot():
+            # Answered a field that people never see: do not store anything, do not tell the bot why.
+            return redirect("survey:stopped", campaign=campaign_obj.slug)
         if not form.may_take_part():
             return redirect("survey:stopped", campaign=campaign_obj.slug)
         try:
@@ -104,8 +122,10 @@ def start(request: HttpRequest, campaign: str) -> HttpResponse:
         except services.InviteCodeError as error:
             form.add_error("invite_code", error.message)
         else:
+            throttle.count(throttle.SURVEY_STARTS, request)
             request.session.pop(wizard_prefix(campaign_obj), None)
             request.session[draft_session_key(campaign_obj)] = str(draft.pk)
+            request.session[started_session_key(campaign_obj)] = time.time()
             return redirect("survey:wizard", campaign=campaign_obj.slug)
     draft = current_draft(request, campaign_obj)
     context = campaign_context(request, campaign_obj, language) | {
@@ -161,15 +181,19 @@ def resume(request: HttpRequest, campaign: str) -> HttpResponse:
     if not campaign_obj.is_accepting_answers():
         return closed_page(request, campaign_obj, language)
     form = ResumeForm(request.POST or None, initial={"code": request.GET.get("code", "")[:30]})
+    if request.method == "POST" and throttle.is_limited(throttle.RESUME_FAILURES, request):
+        return too_many_requests(request, campaign_obj, language)
     if request.method == "POST" and form.is_valid():
         try:
             draft = services.draft_resume(campaign=campaign_obj, code=form.cleaned_data["code"])
         except services.ResumeError as error:
+            throttle.count(throttle.RESUME_FAILURES, request)
             form.add_error("code", error.message)
         else:
             request.session.pop(wizard_prefix(campaign_obj), None)
             request.session[draft_session_key(campaign_obj)] = str(draft.pk)
             request.session[RESPONDENT_LANGUAGE_SESSION_KEY] = draft.language
+            request.session.setdefault(started_session_key(campaign_obj), 0)
             return redirect("survey:wizard", campaign=campaign_obj.slug)
     context = campaign_context(request, campaign_obj, language) | {"form": form}
     return render(request, "survey/resume.html", context, status=400 if form.errors else 200)
@@ -255,6 +279,12 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return super().process_step(form)
 
     def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
+        started = self.request.session.get(started_session_key(self.campaign), 0)
+        if time.time() - started < settings.STIMMEN_MIN_COMPLETION_SECONDS:
+            # Faster than a person can read the questions: most likely a bot. The draft stays; a person can
+            # simply send again a moment later.
+            context = campaign_context(self.request, self.campaign, self.language) | {"last_step": self.steps.last}
+            return render(self.request, "survey/too_fast.html", context, status=429)
         services.draft_submit(draft_id=self.draft.pk)
         self.request.session.pop(code_session_key(self.campaign), None)
         return redirect("survey:thanks", campaign=self.campaign.slug)

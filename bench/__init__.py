@@ -1,0 +1,1 @@
+"""Benchmarks of Stimmen: respondent throughput, pipeline speed and memory, analysis pages (see README.md)."""

@@ -1,0 +1,75 @@
+"""Staff pages: an organisation with a staff member, a researcher, and a second organisation with its own staff."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from survey import services
+from survey.models import Campaign, Membership, Organisation, SurveyVersion
+from tests.support.definitions import mini_definition
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords_and_eager_tasks(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Jobs started from the staff pages run in-process here, with or without Redis (no worker in these tests).
+    from worker.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+def _member(organisation: Organisation, username: str, role: str):
+    user = get_user_model().objects.create_user(username=username, password="x" * 16)
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
+
+
+@pytest.fixture
+def other_organisation(db) -> Organisation:
+    return Organisation.objects.create(slug="bochum", name="Integrationszentrum Bochum", city="Bochum")
+
+
+@pytest.fixture
+def staff_user(organisation):
+    return _member(organisation, "staff", Membership.Role.STAFF)
+
+
+@pytest.fixture
+def researcher(organisation):
+    return _member(organisation, "researcher", Membership.Role.RESEARCHER)
+
+
+@pytest.fixture
+def other_staff(other_organisation):
+    return _member(other_organisation, "other-staff", Membership.Role.STAFF)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def version(organisation) -> SurveyVersion:
+    version, _created = services.survey_version_load(data=mini_definition(), organisation=organisation)
+    return version
+
+
+@pytest.fixture
+def campaign(version) -> Campaign:
+    return services.campaign_open(survey_version=version, slug="mini", k=5)
+
+
+def staff_url(campaign_or_org, suffix: str = "") -> str:
+    organisation = campaign_or_org if isinstance(campaign_or_org, Organisation) else campaign_or_org.organisation
+    return f"/staff/{organisation.slug}/{suffix}"
