@@ -174,6 +174,7 @@ def response_anonymise(*, response_id: Any) -> bool:
                 pending_responses()
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("survey_version")
+                .defer("survey_version__definition")
                 .filter(pk=response_id)
                 .first()
             )

@@ -247,7 +247,7 @@ class InviteCodesForm(forms.Form):
         label=_("Instructions on the cards in"),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": NO_LANGUAGE},
-        help_text=_("At most three. Arabic cannot be printed on the cards yet."),
+        help_text=_("At most three."),
     )
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:

@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
+import arabic_reshaper
 import qrcode
+from bidi import get_display
 from qrcode.constants import ERROR_CORRECT_M
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -32,8 +35,7 @@ FONT_PATHS = (
 )
 MONO_FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf")
 
-#: What a card tells its reader, per language ({url} is the campaign's start page). tr and uk: native review.
-#: Arabic is not offered on the sheet yet: reportlab needs a shaping library for it (see docs/staff-guide.md).
+#: What a card tells its reader, per language ({url} is the campaign's start page). tr, ar, uk: native review.
 INSTRUCTIONS = {
     "de": "Scanne den QR-Code oder öffne {url} und gib deinen Code ein. Der Code gilt einmal. "
     "Deine Antworten bleiben anonym.",
@@ -41,7 +43,10 @@ INSTRUCTIONS = {
     "tr": "QR kodunu tara ya da {url} adresini aç ve kodunu gir. Kod bir kez geçerlidir. Cevapların anonim kalır.",
     "uk": "Відскануй QR-код або відкрий {url} і введи свій код. Код діє один раз. Твої відповіді залишаються "
     "анонімними.",
+    "ar": "امسح رمز QR أو افتح {url} وأدخل رمزك. الرمز صالح لمرة واحدة. تبقى إجاباتك مجهولة الهوية.",
 }
+#: Languages written right to left: PDF text has no bidi layout of its own, so their lines are shaped here.
+RIGHT_TO_LEFT = frozenset({"ar"})
 SHEET_LANGUAGES = tuple(INSTRUCTIONS)
 
 COLUMNS = 2
@@ -103,6 +108,7 @@ def invite_sheet_pdf(
     card_height = (page_height - 2 * MARGIN) / ROWS
     title_style = ParagraphStyle("title", fontName=bold, fontSize=10, leading=12)
     text_style = ParagraphStyle("text", fontName=regular, fontSize=7.2, leading=8.8)
+    rtl_style = ParagraphStyle("text-rtl", parent=text_style, alignment=TA_RIGHT)
 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
@@ -144,7 +150,10 @@ def invite_sheet_pdf(
         y -= used + 2 * mm
         for language in chosen:
             text = INSTRUCTIONS[language].format(url=start_url)
-            paragraph = Paragraph(_escape(text), text_style)
+            if language in RIGHT_TO_LEFT:
+                paragraph = _right_to_left_paragraph(text, rtl_style, text_width)
+            else:
+                paragraph = Paragraph(_escape(text), text_style)
             _w, used = paragraph.wrap(text_width, card_height)
             if y - used < top - card_height + PADDING:
                 break
@@ -153,6 +162,26 @@ def invite_sheet_pdf(
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _right_to_left_paragraph(text: str, style: ParagraphStyle, width: float) -> Paragraph:
+    """Arabic for a PDF: letters joined into their contextual forms, each line in visual order, right-aligned.
+
+    Lines are broken in logical order first (reportlab would otherwise wrap the reversed text backwards).
+    """
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        shaped = arabic_reshaper.reshape(candidate)
+        if current and pdfmetrics.stringWidth(shaped, style.fontName, style.fontSize) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    visual = [get_display(arabic_reshaper.reshape(line)) for line in lines]
+    return Paragraph("<br/>".join(_escape(line) for line in visual), style)
 
 
 def _escape(text: str) -> str:

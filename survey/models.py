@@ -94,6 +94,13 @@ class Survey(models.Model):
         return self.versions.order_by("-number").first()
 
 
+class SurveyVersionManager(models.Manager):
+    """Versions load without their definition: ~100 kB of JSON per row that ``parsed`` rarely needs."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("definition")
+
+
 class SurveyVersion(models.Model):
     """One loaded definition. Loading a changed file creates a new version; answers point at theirs."""
 
@@ -103,7 +110,11 @@ class SurveyVersion(models.Model):
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON of the definition.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SurveyVersionManager()
+
     class Meta:
+        # Also for related access (``draft.survey_version``): the definition loads only when really needed.
+        base_manager_name = "objects"
         constraints = [
             models.UniqueConstraint(fields=["survey", "number"], name="survey_version_number_unique"),
             models.UniqueConstraint(fields=["survey", "checksum"], name="survey_version_content_unique"),

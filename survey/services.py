@@ -310,7 +310,10 @@ def draft_submit(*, draft_id: Any) -> Submission:
     """
     with transaction.atomic():
         draft = (
-            Draft.objects.select_for_update(of=("self",)).select_related("campaign", "survey_version").get(pk=draft_id)
+            Draft.objects.select_for_update(of=("self",))
+            .select_related("campaign", "survey_version")
+            .defer("survey_version__definition")
+            .get(pk=draft_id)
         )
         if draft.status == Draft.Status.SUBMITTED:
             return Submission(response=Response.objects.get(draft_id=draft.pk), created=False)

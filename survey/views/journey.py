@@ -33,6 +33,11 @@ DONE_STEP = "done"
 UNSAVED = "unsaved_input"
 
 
+def campaigns_with_version():
+    # The definition itself comes from the per-checksum cache of ``SurveyVersion.parsed``, not from each row.
+    return Campaign.objects.select_related("organisation", "survey_version").defer("survey_version__definition")
+
+
 def draft_session_key(campaign: Campaign) -> str:
     return f"stimmen:{campaign.slug}:draft"
 
@@ -92,14 +97,19 @@ def current_draft(request: HttpRequest, campaign: Campaign) -> Draft | None:
     draft_id = request.session.get(draft_session_key(campaign))
     if not draft_id:
         return None
-    return Draft.objects.filter(pk=draft_id, campaign=campaign).select_related("survey_version").first()
+    return (
+        Draft.objects.filter(pk=draft_id, campaign=campaign)
+        .select_related("survey_version")
+        .defer("survey_version__definition")
+        .first()
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, campaign: str) -> HttpResponse:
     """What the survey is about, who runs it, what happens to the data; consent and the age check."""
-    campaign_obj = get_object_or_404(Campaign.objects.select_related("organisation", "survey_version"), slug=campaign)
+    campaign_obj = get_object_or_404(campaigns_with_version(), slug=campaign)
     language = respondent_language(request, campaign_obj)
     if not campaign_obj.is_accepting_answers():
         return closed_page(request, campaign_obj, language)
@@ -215,9 +225,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
     language: str
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.campaign = get_object_or_404(
-            Campaign.objects.select_related("organisation", "survey_version"), slug=kwargs["campaign"]
-        )
+        self.campaign = get_object_or_404(campaigns_with_version(), slug=kwargs["campaign"])
         self.definition = self.campaign.definition
         self.language = respondent_language(request, self.campaign)
         if not self.campaign.is_accepting_answers():

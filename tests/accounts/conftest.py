@@ -55,3 +55,9 @@ def other_admin(other_organisation):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def english_interface(settings):
+    """These tests read the back office in English, its source language; the translations have their own tests."""
+    settings.LANGUAGE_CODE = "en"

@@ -73,3 +73,9 @@ def campaign(version) -> Campaign:
 def staff_url(campaign_or_org, suffix: str = "") -> str:
     organisation = campaign_or_org if isinstance(campaign_or_org, Organisation) else campaign_or_org.organisation
     return f"/staff/{organisation.slug}/{suffix}"
+
+
+@pytest.fixture(autouse=True)
+def english_interface(settings):
+    """These tests read the back office in English, its source language; the translations have their own tests."""
+    settings.LANGUAGE_CODE = "en"

@@ -101,8 +101,9 @@ def test_editing_the_consent_text_bumps_its_version_and_is_audited(staff_client,
     assert campaign.consent_text["de"] == "Ich mache freiwillig mit."
     assert (campaign.k, campaign.target_responses) == (7, 100)
     assert audit_actions(organisation)[-1] == "campaign_changed"
-    # The respondent's start page shows the new text.
-    assert "Ich mache freiwillig mit." in staff_client.get(f"/s/{campaign.slug}/").content.decode()
+    # The respondent's start page shows the new text (to a German-speaking respondent).
+    page = staff_client.get(f"/s/{campaign.slug}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Ich mache freiwillig mit." in page
 
 
 def test_changing_only_other_settings_keeps_the_consent_version(staff_client, campaign):

@@ -128,3 +128,24 @@ def test_a_wrong_code_and_a_code_of_another_campaign_are_refused(staff_client, i
         assert text_in(response, services.INVITE_CODE_UNKNOWN)
     assert not Draft.objects.exists()
     assert not InviteCode.objects.filter(used=True).exists()
+
+
+def test_an_arabic_sheet_has_joined_letters_right_to_left_and_a_readable_qr_code(campaign):
+    """Arabic cards carry shaped (joined) letters in right-to-left order; the QR code still decodes."""
+    import arabic_reshaper
+
+    pdf = invite_sheet_pdf(
+        codes=["K7QX-M2PD-9RTA"],
+        campaign_slug="x",
+        title="Stimmen",
+        base_url="https://x.test",
+        languages=["ar"],
+    )
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    shaped_word = arabic_reshaper.reshape("رمزك")  # contextual (joined) glyph forms, not isolated letters
+    assert shaped_word in text or shaped_word[::-1] in text
+    assert "رمزك" not in text  # unshaped letters would print as separate, unjoined glyphs
+    first_line = text.splitlines()[2]
+    # Right to left: the sentence's first word ("امسح", scan) stands at the right end of the line.
+    assert arabic_reshaper.reshape("امسح") in first_line.split()[-2:]
+    assert any("K7QX-M2PD-9RTA" in value for value in decoded_texts(pdf))
