@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analysis.disclosure import statistic_visible, suppress_frequencies
-from analysis.models import AnonymisationRun, AnonymisedResponse
+from analysis.models import AggregateSnapshot, AnonymisationRun, AnonymisedResponse
 from survey.definition import QuestionType
 from survey.districts import OUTSIDE_CITY, district_value
 from survey.models import Campaign, DailyTally, StepReach
@@ -126,15 +126,6 @@ def anonymisation_runs(*, campaign: Campaign, limit: int = 10) -> list[Anonymisa
     return list(AnonymisationRun.objects.filter(campaign=campaign).order_by("-created_at")[:limit])
 
 
-def aggregation_runs(*, campaign: Campaign, limit: int = 10) -> list[Any]:
-    """The campaign's latest aggregate snapshots, if this installation has them (newest first)."""
-    from analysis import models
-
-    snapshot = getattr(models, "AggregateSnapshot", None)
-    if snapshot is None:
-        return []
-    field_names = {field.name for field in snapshot._meta.get_fields()}
-    if "campaign" not in field_names:
-        return []
-    order = "-created_at" if "created_at" in field_names else "-pk"
-    return list(snapshot.objects.filter(campaign=campaign).order_by(order)[:limit])
+def aggregation_runs(*, campaign: Campaign, limit: int = 10) -> list[AggregateSnapshot]:
+    """The campaign's latest aggregate snapshots, newest first."""
+    return list(AggregateSnapshot.objects.filter(campaign=campaign).order_by("-created_at")[:limit])

@@ -603,13 +603,6 @@ def anonymisation_start(*, campaign: Campaign, actor: Any) -> bool:
     return _enqueue(anonymise_pending)
 
 
-def aggregation_available() -> bool:
-    """Whether the aggregation task exists in this installation."""
-    from worker import tasks
-
-    return hasattr(tasks, "aggregate_campaign")
-
-
 def aggregation_start(*, campaign: Campaign, actor: Any) -> bool:
     """Queue the aggregation of ``campaign``; ``False`` if it could not be queued."""
     from kombu.exceptions import KombuError

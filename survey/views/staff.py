@@ -443,7 +443,7 @@ def campaign_jobs(request: HttpRequest, campaign_id: int, *, organisation: Organ
     campaign = _campaign(organisation, campaign_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action not in JOB_ACTIONS or (action == "aggregate" and not services.aggregation_available()):
+        if action not in JOB_ACTIONS:
             return HttpResponse(status=400)
         if JOB_ACTIONS[action](campaign=campaign, actor=request.user):
             messages.success(request, _("The job was started. Its result appears in the table below."))
@@ -453,7 +453,6 @@ def campaign_jobs(request: HttpRequest, campaign_id: int, *, organisation: Organ
     context = {
         "campaign": campaign,
         "anonymisation_runs": monitor.anonymisation_runs(campaign=campaign),
-        "aggregation_available": services.aggregation_available(),
         "aggregation_runs": monitor.aggregation_runs(campaign=campaign),
     }
     return _render(request, "staff/jobs.html", organisation, context)

@@ -71,8 +71,8 @@ def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
     """Open the results, get sent to the sign-in form, sign in, and land on the results."""
     page.goto(f"{base_url}/analysis/")
     expect(page).to_have_url(f"{base_url}/accounts/login/?next=/analysis/")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(password)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
     with page.expect_navigation(wait_until="load"):
         page.locator("form[action='/accounts/login/'] button[type=submit]").click()
     expect(page).to_have_url(f"{base_url}/analysis/")
@@ -91,7 +91,8 @@ def test_researcher_reads_results_and_axe_finds_no_violation(demo, live_server, 
     """
     campaign = results_campaign(demo.organisation)
     publish_results(campaign)
-    page = new_context(**(DESKTOP if device == "desktop" else {})).new_page()
+    # The researcher's browser prefers English, the interface's source language that this test reads.
+    page = new_context(locale="en-GB", **(DESKTOP if device == "desktop" else {})).new_page()
     failures: list[str] = []
     base = live_server.url
 
@@ -109,7 +110,7 @@ def test_researcher_reads_results_and_axe_finds_no_violation(demo, live_server, 
     # A question: the chart is an image with a name, the table beside it has the same numbers.
     with page.expect_navigation(wait_until="load"):
         page.get_by_role(
-            "link", name=campaign.definition.text(campaign.definition.question("status").label, "de")
+            "link", name=campaign.definition.text(campaign.definition.question("status").label, "en")
         ).click()
     chart = page.locator("svg.bar-chart").first
     expect(chart).to_have_attribute("role", "img")

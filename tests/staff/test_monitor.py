@@ -82,3 +82,18 @@ def test_the_jobs_page_shows_a_failed_run_with_its_reason(staff_client, campaign
     page = staff_client.get(staff_url(campaign, f"campaigns/{campaign.pk}/jobs/"))
     assert "2 responses could not be anonymised" in page.content.decode()
     assert text_in(page, AnonymisationRun.Status.FAILED.label)
+
+
+def test_the_jobs_page_calculates_results_and_lists_the_snapshot(staff_client, campaign, organisation):
+    """ "Calculate results now" publishes a snapshot (in-process here) that the jobs page then lists."""
+    from analysis.models import AggregateSnapshot
+
+    complete(Client(), campaign, "eving")
+    url = staff_url(campaign, f"campaigns/{campaign.pk}/jobs/")
+    staff_client.post(url, {"action": "anonymise"})
+    response = staff_client.post(url, {"action": "aggregate"}, follow=True)
+    assert response.status_code == 200
+    assert "aggregation_started" in audit_actions(organisation)
+    snapshot = AggregateSnapshot.objects.get(campaign=campaign)
+    assert snapshot.response_count == 1
+    assert not text_in(response, "No results calculated yet.")
