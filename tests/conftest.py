@@ -20,3 +20,19 @@ def pytest_configure(config: pytest.Config) -> None:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
         raise pytest.UsageError(f"Redis at {settings.REDIS_URL} is not reachable: {error}") from error
+
+
+@pytest.fixture
+def organisation(db):
+    """The city organisation most tests act in (Dortmund's integration centre)."""
+    from survey.models import Organisation
+
+    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
+
+
+@pytest.fixture
+def other_organisation(db):
+    """A second city of the cooperation, whose objects the first one's users must never reach."""
+    from survey.models import Organisation
+
+    return Organisation.objects.create(slug="bochum", name="Integrationszentrum Bochum", city="Bochum")

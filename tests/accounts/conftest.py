@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from survey.models import Membership, Organisation
-
-PASSWORD = "correct-horse-battery-42"
+from survey.models import Membership
+from tests.support.people import PASSWORD, member  # noqa: F401 - PASSWORD is imported by the tests
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def member(organisation: Organisation, username: str, role: str):
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
-    Membership.objects.create(user=user, organisation=organisation, role=role)
-    return user
-
-
-@pytest.fixture
-def organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
-
-
-@pytest.fixture
-def other_organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="bochum", name="Integrationszentrum Bochum", city="Bochum")
 
 
 @pytest.fixture

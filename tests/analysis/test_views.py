@@ -24,6 +24,7 @@ from survey import services
 from survey.models import Campaign, DailyTally, Membership, Organisation, Response, StepReach
 from survey.synthetic import district_values, synthetic_answers
 from tests.support.definitions import mini_definition
+from tests.support.people import member
 
 SVG = "{http://www.w3.org/2000/svg}"
 PLANTED_RAW = "PLANTED-RAW-7f3a9c unique free text"
@@ -34,16 +35,6 @@ Role = Membership.Role
 # --------------------------------------------------------------------------------------------------
 # Set-up
 # --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
-
-
-@pytest.fixture
-def other_organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="bochum", name="Integrationszentrum Bochum")
 
 
 THEMES = {"status": "bildung", "barriers": "arbeit", "training_happy": "ausbildung", "happy_in_city": "teilhabe"}
@@ -75,9 +66,7 @@ def other_campaign(other_organisation) -> Campaign:
 
 
 def _member(organisation: Organisation, role: str, name: str):
-    user = get_user_model().objects.create_user(username=name, password="not-used-in-tests-123")
-    Membership.objects.create(user=user, organisation=organisation, role=role)
-    return user
+    return member(organisation, name, role)
 
 
 @pytest.fixture

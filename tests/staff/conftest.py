@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from survey import services
 from survey.models import Campaign, Membership, Organisation, SurveyVersion
 from tests.support.definitions import mini_definition
+from tests.support.people import member
 
 
 @pytest.fixture(autouse=True)
@@ -22,35 +22,19 @@ def _fast_passwords_and_eager_tasks(settings):
     app.conf.task_always_eager = eager
 
 
-def _member(organisation: Organisation, username: str, role: str):
-    user = get_user_model().objects.create_user(username=username, password="x" * 16)
-    Membership.objects.create(user=user, organisation=organisation, role=role)
-    return user
-
-
-@pytest.fixture
-def organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
-
-
-@pytest.fixture
-def other_organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="bochum", name="Integrationszentrum Bochum", city="Bochum")
-
-
 @pytest.fixture
 def staff_user(organisation):
-    return _member(organisation, "staff", Membership.Role.STAFF)
+    return member(organisation, "staff", Membership.Role.STAFF)
 
 
 @pytest.fixture
 def researcher(organisation):
-    return _member(organisation, "researcher", Membership.Role.RESEARCHER)
+    return member(organisation, "researcher", Membership.Role.RESEARCHER)
 
 
 @pytest.fixture
 def other_staff(other_organisation):
-    return _member(other_organisation, "other-staff", Membership.Role.STAFF)
+    return member(other_organisation, "other-staff", Membership.Role.STAFF)
 
 
 @pytest.fixture

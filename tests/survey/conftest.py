@@ -1,13 +1,8 @@
 import pytest
 
 from survey import services
-from survey.models import Campaign, Organisation
+from survey.models import Campaign
 from tests.support.definitions import mini_definition
-
-
-@pytest.fixture
-def organisation(db) -> Organisation:
-    return Organisation.objects.create(slug="dortmund", name="Integrationszentrum Dortmund")
 
 
 @pytest.fixture
