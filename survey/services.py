@@ -178,25 +178,23 @@ def draft_expiry(*, campaign: Campaign, today: datetime.date | None = None) -> d
     return min(lifetime, timezone.localdate(campaign.closes_at))
 
 
-def _count_reach(*, campaign: Campaign, step_key: str) -> None:
-    updated = StepReach.objects.filter(campaign=campaign, step_key=step_key).update(reached=F("reached") + 1)
-    if not updated:
+def _increment(model: type[StepReach] | type[DailyTally], *, field: str, **row: Any) -> None:
+    """Add one to a counter row, creating it on first use; safe when respondents arrive at the same moment."""
+    rows = model.objects.filter(**row)
+    if not rows.update(**{field: F(field) + 1}):
         try:
             with transaction.atomic():
-                StepReach.objects.create(campaign=campaign, step_key=step_key, reached=1)
+                model.objects.create(**row, **{field: 1})
         except IntegrityError:  # another respondent created the row at the same moment
-            StepReach.objects.filter(campaign=campaign, step_key=step_key).update(reached=F("reached") + 1)
+            rows.update(**{field: F(field) + 1})
+
+
+def _count_reach(*, campaign: Campaign, step_key: str) -> None:
+    _increment(StepReach, field="reached", campaign=campaign, step_key=step_key)
 
 
 def _count_today(*, campaign: Campaign, field: str) -> None:
-    today = timezone.localdate()
-    updated = DailyTally.objects.filter(campaign=campaign, day=today).update(**{field: F(field) + 1})
-    if not updated:
-        try:
-            with transaction.atomic():
-                DailyTally.objects.create(campaign=campaign, day=today, **{field: 1})
-        except IntegrityError:
-            DailyTally.objects.filter(campaign=campaign, day=today).update(**{field: F(field) + 1})
+    _increment(DailyTally, field=field, campaign=campaign, day=timezone.localdate())
 
 
 @transaction.atomic
