@@ -237,7 +237,14 @@ def draft_save_step(*, draft_id: Any, step_key: str, step_answers: Mapping[str, 
     Answers to questions that branching now hides are dropped. The next step counts as reached the first
     time a respondent gets there.
     """
-    draft = Draft.objects.select_for_update().get(pk=draft_id)
+    # One query: the campaign (for the tallies and the expiry) and the version's checksum come with the locked
+    # row. The definition itself comes from the per-checksum cache of ``SurveyVersion.parsed``.
+    draft = (
+        Draft.objects.select_for_update(of=("self",))
+        .select_related("campaign", "survey_version")
+        .defer("survey_version__definition")
+        .get(pk=draft_id)
+    )
     if draft.status != Draft.Status.OPEN:
         return draft
     definition = draft.survey_version.parsed

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from survey import services, throttle
@@ -28,9 +29,42 @@ from survey.forms import ResumeForm, StartForm, StepForm, answers_as_form_data
 from survey.middleware import RESPONDENT_LANGUAGE_SESSION_KEY
 from survey.models import Campaign, Draft
 
-WIZARD_STORAGE = "formtools.wizard.storage.session.SessionStorage"
+WIZARD_STORAGE = "survey.views.journey.WizardSessionStorage"
 DONE_STEP = "done"
 UNSAVED = "unsaved_input"
+
+
+class WizardSessionStorage(SessionStorage):
+    """formtools' session storage, except that reading the wizard's data does not rewrite the session.
+
+    formtools marks the session modified whenever its data is read, so every page view cost an UPDATE of the
+    session row and a commit. Here only the methods that change the data mark the session modified.
+    """
+
+    def _get_data(self) -> dict[str, Any]:
+        return self.request.session[self.prefix]
+
+    data = property(_get_data, SessionStorage._set_data)
+
+    def _changed(self) -> None:
+        self.request.session.modified = True
+
+    def _set_current_step(self, step: str | None) -> None:
+        if self.data[self.step_key] != step:
+            super()._set_current_step(step)
+            self._changed()
+
+    def _set_extra_data(self, extra_data: dict[str, Any]) -> None:
+        super()._set_extra_data(extra_data)
+        self._changed()
+
+    def set_step_data(self, step: str, cleaned_data: Any) -> None:
+        super().set_step_data(step, cleaned_data)
+        self._changed()
+
+    def set_step_files(self, step: str, files: Any) -> None:
+        super().set_step_files(step, files)
+        self._changed()
 
 
 def campaigns_with_version():
@@ -38,8 +72,8 @@ def campaigns_with_version():
     return Campaign.objects.select_related("organisation", "survey_version").defer("survey_version__definition")
 
 
-def draft_session_key(campaign: Campaign) -> str:
-    return f"stimmen:{campaign.slug}:draft"
+def draft_session_key(campaign_slug: str) -> str:
+    return f"stimmen:{campaign_slug}:draft"
 
 
 def started_session_key(campaign: Campaign) -> str:
@@ -93,23 +127,29 @@ def closed_page(request: HttpRequest, campaign: Campaign, language: str) -> Http
     return render(request, "survey/closed.html", context, status=403 if request.method == "POST" else 200)
 
 
-def current_draft(request: HttpRequest, campaign: Campaign) -> Draft | None:
-    draft_id = request.session.get(draft_session_key(campaign))
-    if not draft_id:
-        return None
-    return (
-        Draft.objects.filter(pk=draft_id, campaign=campaign)
-        .select_related("survey_version")
-        .defer("survey_version__definition")
-        .first()
-    )
+def campaign_and_draft(request: HttpRequest, campaign_slug: str) -> tuple[Campaign, Draft | None]:
+    """The campaign (404 if unknown) and this browser's draft of it, if any.
+
+    Each step of the survey needs both: with a draft they come in one query, the campaign joined to the draft.
+    """
+    draft_id = request.session.get(draft_session_key(campaign_slug))
+    if draft_id:
+        draft = (
+            Draft.objects.select_related("campaign__organisation", "campaign__survey_version")
+            .defer("campaign__survey_version__definition")
+            .filter(pk=draft_id, campaign__slug=campaign_slug)
+            .first()
+        )
+        if draft is not None:
+            return draft.campaign, draft
+    return get_object_or_404(campaigns_with_version(), slug=campaign_slug), None
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, campaign: str) -> HttpResponse:
     """What the survey is about, who runs it, what happens to the data; consent and the age check."""
-    campaign_obj = get_object_or_404(campaigns_with_version(), slug=campaign)
+    campaign_obj, earlier_draft = campaign_and_draft(request, campaign)
     language = respondent_language(request, campaign_obj)
     if not campaign_obj.is_accepting_answers():
         return closed_page(request, campaign_obj, language)
@@ -134,13 +174,12 @@ def start(request: HttpRequest, campaign: str) -> HttpResponse:
         else:
             throttle.count(throttle.SURVEY_STARTS, request)
             request.session.pop(wizard_prefix(campaign_obj), None)
-            request.session[draft_session_key(campaign_obj)] = str(draft.pk)
+            request.session[draft_session_key(campaign_obj.slug)] = str(draft.pk)
             request.session[started_session_key(campaign_obj)] = time.time()
             return redirect("survey:wizard", campaign=campaign_obj.slug)
-    draft = current_draft(request, campaign_obj)
     context = campaign_context(request, campaign_obj, language) | {
         "form": form,
-        "open_draft": draft if draft and draft.status == Draft.Status.OPEN else None,
+        "open_draft": earlier_draft if earlier_draft and earlier_draft.status == Draft.Status.OPEN else None,
         "description": campaign_obj.definition.text(campaign_obj.definition.description, language),
     }
     return render(request, "survey/start.html", context, status=400 if form.errors else 200)
@@ -149,14 +188,14 @@ def start(request: HttpRequest, campaign: str) -> HttpResponse:
 @never_cache
 def stopped(request: HttpRequest, campaign: str) -> HttpResponse:
     """Shown to those the campaign is not for (age); nothing about them was stored."""
-    campaign_obj = get_object_or_404(Campaign, slug=campaign)
+    campaign_obj = get_object_or_404(campaigns_with_version(), slug=campaign)
     language = respondent_language(request, campaign_obj)
     return render(request, "survey/stopped.html", campaign_context(request, campaign_obj, language))
 
 
 @never_cache
 def thanks(request: HttpRequest, campaign: str) -> HttpResponse:
-    campaign_obj = get_object_or_404(Campaign.objects.select_related("organisation"), slug=campaign)
+    campaign_obj = get_object_or_404(campaigns_with_version(), slug=campaign)
     language = respondent_language(request, campaign_obj)
     definition = campaign_obj.definition
     links = [
@@ -169,7 +208,7 @@ def thanks(request: HttpRequest, campaign: str) -> HttpResponse:
 @never_cache
 def continue_later(request: HttpRequest, campaign: str) -> HttpResponse:
     """Show the resume code that was just issued. The code is in the server-side session, never in a cookie."""
-    campaign_obj = get_object_or_404(Campaign, slug=campaign)
+    campaign_obj = get_object_or_404(campaigns_with_version(), slug=campaign)
     language = respondent_language(request, campaign_obj)
     code = request.session.get(code_session_key(campaign_obj))
     if not code:
@@ -186,7 +225,7 @@ def continue_later(request: HttpRequest, campaign: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resume(request: HttpRequest, campaign: str) -> HttpResponse:
     """Continue a draft with its resume code, in any browser."""
-    campaign_obj = get_object_or_404(Campaign, slug=campaign)
+    campaign_obj = get_object_or_404(campaigns_with_version(), slug=campaign)
     language = respondent_language(request, campaign_obj)
     if not campaign_obj.is_accepting_answers():
         return closed_page(request, campaign_obj, language)
@@ -201,7 +240,7 @@ def resume(request: HttpRequest, campaign: str) -> HttpResponse:
             form.add_error("code", error.message)
         else:
             request.session.pop(wizard_prefix(campaign_obj), None)
-            request.session[draft_session_key(campaign_obj)] = str(draft.pk)
+            request.session[draft_session_key(campaign_obj.slug)] = str(draft.pk)
             request.session[RESPONDENT_LANGUAGE_SESSION_KEY] = draft.language
             request.session.setdefault(started_session_key(campaign_obj), 0)
             return redirect("survey:wizard", campaign=campaign_obj.slug)
@@ -217,27 +256,30 @@ class SurveyWizard(NamedUrlSessionWizardView):
     """
 
     template_name = "survey/step.html"
+    storage_name = WIZARD_STORAGE
     # formtools needs a form list when the view is built; the real one comes from ``get_form_list``.
     form_list = [("step", StepForm)]
 
     campaign: Campaign
     draft: Draft
     language: str
+    # The visible steps and the draft they were computed from (see ``get_form_list``).
+    _form_list: OrderedDict[str, type[StepForm]]
+    _form_list_of: Draft | None = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.campaign = get_object_or_404(campaigns_with_version(), slug=kwargs["campaign"])
+        self.campaign, draft = campaign_and_draft(request, kwargs["campaign"])
         self.definition = self.campaign.definition
         self.language = respondent_language(request, self.campaign)
         if not self.campaign.is_accepting_answers():
             return closed_page(request, self.campaign, self.language)
-        draft = current_draft(request, self.campaign)
         if draft is None:
             return redirect("survey:start", campaign=self.campaign.slug)
         if draft.status == Draft.Status.SUBMITTED:
             return redirect("survey:thanks", campaign=self.campaign.slug)
         if draft.expires_on < timezone.localdate():
             # An abandoned draft past its lifetime is not continued; the purge job deletes it.
-            request.session.pop(draft_session_key(self.campaign), None)
+            request.session.pop(draft_session_key(self.campaign.slug), None)
             return redirect("survey:start", campaign=self.campaign.slug)
         self.draft = draft
         return super().dispatch(request, *args, **kwargs)
@@ -253,9 +295,14 @@ class SurveyWizard(NamedUrlSessionWizardView):
 
     def get_form_list(self) -> OrderedDict[str, type[StepForm]]:
         """The steps the respondent sees now, given the answers saved so far."""
-        form_list = OrderedDict(
-            (step.key, StepForm) for step, _questions in visible_path(self.definition, self.draft.answers)
-        )
+        # formtools asks for the list many times per request (every step number, "next", "previous"); the
+        # answers only change when a step is saved, which replaces ``self.draft``.
+        if self._form_list_of is not self.draft:
+            self._form_list = OrderedDict(
+                (step.key, StepForm) for step, _questions in visible_path(self.definition, self.draft.answers)
+            )
+            self._form_list_of = self.draft
+        form_list = self._form_list
         # formtools clears these cache attributes after each valid step; keep them present for it.
         self._resolved_form_list, self._cache_signature = form_list, None
         return form_list
