@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from analysis import coding
 from analysis.models import AnonymisationRun, AnonymisedResponse, ResponseAnonymisation
 from analysis.privacy.generalise import generalise_answer
 from analysis.privacy.kanonymity import SUPPRESSED, enforce
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: How many raw responses a campaign run handles per query; each response is its own transaction.
 BATCH_SIZE = 200
+#: How many records are coded again per query when their codes follow another layout (or none).
+CODING_BATCH_SIZE = 2000
 
 _PLACEHOLDER_RE = re.compile(r"\[(" + "|".join(PLACEHOLDER_TYPES) + r")\]")
 
@@ -147,6 +151,18 @@ def qi_frame(definition: SurveyDefinition, records: Iterable[Mapping[str, Any]])
     return pd.DataFrame(rows, columns=[question.key for question in quasi_identifiers(definition)], dtype=object)
 
 
+def campaign_layout(campaign: Campaign) -> coding.Layout:
+    """The layout of the codes of a campaign's records: its current survey version and its districts."""
+    return coding.layout_for(campaign.definition, campaign.organisation.districts)
+
+
+@lru_cache(maxsize=64)
+def _version_layout(version_id: int, checksum: str, districts: tuple[str, ...]) -> coding.Layout:
+    # A survey version's content never changes (SurveyVersion.parsed): its id and checksum identify the layout
+    # without loading its definition for every response.
+    return coding.layout_for(SurveyVersion.objects.get(pk=version_id).parsed, districts)
+
+
 # --- Services ------------------------------------------------------------------------------------------
 
 
@@ -180,13 +196,24 @@ def response_anonymise(*, response_id: Any) -> bool:
             )
             if response is None:  # unknown, already anonymised, or another worker has it right now
                 return False
+            answers = anonymised_answers(
+                definition_of(response.survey_version), response.answers, answered_on=response.submitted_on
+            )
+            # Coded with the campaign's current version, which is what the aggregation reads them with.
+            campaign = (
+                Campaign.objects.select_related("organisation", "survey_version")
+                .only("organisation__districts", "survey_version__checksum")
+                .get(pk=response.campaign_id)
+            )
+            version = campaign.survey_version
+            layout = _version_layout(version.pk, version.checksum, tuple(campaign.organisation.districts))
             AnonymisedResponse.objects.create(
                 campaign_id=response.campaign_id,
                 survey_version_id=response.survey_version_id,
                 week=week_of(response.submitted_on),
-                answers=anonymised_answers(
-                    definition_of(response.survey_version), response.answers, answered_on=response.submitted_on
-                ),
+                answers=answers,
+                codes=coding.encode_or_none(layout, answers),
+                codes_layout=layout.fingerprint,
             )
             ResponseAnonymisation.objects.create(response=response)
     except IntegrityError:
@@ -201,8 +228,13 @@ def campaign_enforce_k(*, campaign: Campaign) -> int:
     suppressed now. Suppression is stored: a value suppressed once stays suppressed.
     """
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().select_related("survey_version").get(pk=campaign.pk)
+        campaign = (
+            Campaign.objects.select_for_update(of=("self",))
+            .select_related("survey_version", "organisation")
+            .get(pk=campaign.pk)
+        )
         definition = definition_of(campaign.survey_version)
+        layout = campaign_layout(campaign)
         records = list(AnonymisedResponse.objects.filter(campaign=campaign).order_by("id"))
         if not records:
             return 0
@@ -214,12 +246,36 @@ def campaign_enforce_k(*, campaign: Campaign) -> int:
             for column in frame.columns:
                 if enforced.iat[position, frame.columns.get_loc(column)] == SUPPRESSED:
                     answers[column] = SUPPRESSED
-            if answers != record.answers or not record.k_enforced:
+            if answers != record.answers or not record.k_enforced or record.codes_layout != layout.fingerprint:
                 record.answers = answers
+                record.codes = coding.encode_or_none(layout, answers)  # codes always follow the answers
+                record.codes_layout = layout.fingerprint
                 record.k_enforced = True
                 changed.append(record)
-        AnonymisedResponse.objects.bulk_update(changed, ["answers", "k_enforced"], batch_size=BATCH_SIZE)
+        AnonymisedResponse.objects.bulk_update(
+            changed, ["answers", "codes", "codes_layout", "k_enforced"], batch_size=BATCH_SIZE
+        )
     return report.suppressed_values
+
+
+def records_code(*, campaign: Campaign, layout: coding.Layout) -> int:
+    """Code the campaign's records whose codes follow another layout (or none), in batches; returns how many.
+
+    Records written before codes existed, or before the campaign moved to another survey version, get codes
+    of ``layout`` here (the snapshot's input path calls this first). A record that cannot be coded keeps
+    ``codes`` empty with this layout's fingerprint, so it is not tried again.
+    """
+    stale = AnonymisedResponse.objects.filter(campaign=campaign).exclude(codes_layout=layout.fingerprint)
+    coded = 0
+    while True:
+        batch = list(stale.only("id", "answers").order_by("id")[:CODING_BATCH_SIZE])
+        for record in batch:
+            record.codes = coding.encode_or_none(layout, record.answers)
+            record.codes_layout = layout.fingerprint
+        AnonymisedResponse.objects.bulk_update(batch, ["codes", "codes_layout"])
+        coded += len(batch)
+        if len(batch) < CODING_BATCH_SIZE:
+            return coded
 
 
 def campaign_anonymise(*, campaign: Campaign, batch_size: int = BATCH_SIZE) -> CampaignAnonymisation:

@@ -26,13 +26,22 @@ class AnonymisedResponse(models.Model):
     survey_version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="anonymised_responses")
     week = models.DateField(_("week (its Monday)"), help_text=_("Dates are kept at most to the week."))
     answers = models.JSONField()
+    # The countable answers as fixed-width integers (analysis.coding), written with ``answers`` and kept in step
+    # with it; empty when the record cannot be coded. ``codes_layout`` is the fingerprint of the layout the
+    # codes follow: another value (an older record, a new survey version) means "code it again".
+    codes = models.BinaryField(null=True, blank=True)
+    codes_layout = models.CharField(max_length=16, blank=True, default="")
     # False until the campaign's k-anonymity pass has looked at this record (the sweep picks those up).
     k_enforced = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("anonymised response")
         verbose_name_plural = _("anonymised responses")
-        indexes = [models.Index(fields=["campaign", "k_enforced"])]
+        indexes = [
+            models.Index(fields=["campaign", "k_enforced"]),
+            # The snapshot asks whether any record of a campaign needs coding (analysis.snapshots.coded_input).
+            models.Index(fields=["campaign", "codes_layout"], name="analysis_an_codes_layout_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"anonymised response {self.id}"

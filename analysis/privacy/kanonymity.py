@@ -23,16 +23,30 @@ Algorithm (:func:`enforce`), deterministic and independent of the row order:
 
 With fewer than ``k`` rows in total no table can be k-anonymous: every quasi-identifier is suppressed and the
 report says ``reached=False``.
+
+:func:`enforce_coded` is the same algorithm over integer-coded columns (numpy, no pandas objects), for the
+aggregation's input of up to millions of records: given the same values in the same row order it suppresses
+exactly the same cells as :func:`enforce`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["SUPPRESSED", "SuppressionReport", "combination_sizes", "enforce", "is_k_anonymous"]
+__all__ = [
+    "SUPPRESSED",
+    "CodedColumn",
+    "SuppressionReport",
+    "combination_sizes",
+    "enforce",
+    "enforce_coded",
+    "is_k_anonymous",
+]
 
 #: The value of a suppressed cell, in the database and in every export.
 SUPPRESSED = "suppressed"
@@ -154,3 +168,115 @@ def enforce(
         k=k, rows=len(frame), suppressed=report_counts, fully_suppressed_rows=int(fully.sum()), reached=reached
     )
     return result, report
+
+
+@dataclass(frozen=True)
+class CodedColumn:
+    """A quasi-identifier column as integer codes: ``values[i]`` is the code of row ``i``, ``texts[code]`` its value.
+
+    ``texts[code]`` is ``None`` for "unanswered" and :data:`SUPPRESSED` for a suppressed cell; every other text
+    is the value as :func:`enforce` would see it (``str`` of the stored value).
+    """
+
+    values: np.ndarray
+    texts: Sequence[str | None]
+
+
+def enforce_coded(columns: Mapping[str, CodedColumn], k: int) -> tuple[dict[str, np.ndarray], SuppressionReport]:
+    """:func:`enforce` over coded columns (same rows in the same order): which cells to suppress, and the report.
+
+    Returns, per column, a boolean array of the rows whose value is suppressed now (cells that held
+    :data:`SUPPRESSED` already are not included). Raises ``ValueError`` when the columns have so many distinct
+    values that a combination does not fit in 63 bits (then use :func:`enforce`).
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    names = list(columns)
+    n = len(next(iter(columns.values())).values) if names else 0
+    masks = {name: np.zeros(n, dtype=bool) for name in names}
+    if n == 0 or not names:
+        return masks, SuppressionReport(k=k, rows=n, suppressed=dict.fromkeys(names, 0))
+
+    # Each column's codes become ranks in the order of the texts enforce() groups by, so that comparing ranks
+    # compares texts (candidate order, ties between combinations) and a combination is one mixed-radix int.
+    ranks = np.empty((n, len(names)), dtype=np.int64)
+    radix, suppressed_rank = [], []
+    for c, name in enumerate(names):
+        texts = [_MISSING if text is None else str(text) for text in columns[name].texts]
+        if SUPPRESSED not in texts:
+            texts.append(SUPPRESSED)
+        distinct = sorted(set(texts))
+        rank_of_code = np.array([distinct.index(text) for text in texts], dtype=np.int64)
+        ranks[:, c] = rank_of_code[np.asarray(columns[name].values, dtype=np.int64)]
+        radix.append(len(distinct))
+        suppressed_rank.append(distinct.index(SUPPRESSED))
+    if math.prod(radix) >= 2**63:
+        raise ValueError("too many combinations of quasi-identifier values for coded enforcement")
+    weights = np.array([math.prod(radix[c + 1 :]) for c in range(len(names))], dtype=np.int64)
+    key = ranks @ weights
+
+    def sizes_of(keys: np.ndarray) -> np.ndarray:
+        _unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        return counts[inverse.ravel()]
+
+    bad = sizes_of(key) < k
+
+    def suppress(rows: np.ndarray, c: int) -> None:
+        """Suppress column ``c`` in ``rows`` (bool) and update the violators of the combinations they join."""
+        nonlocal bad
+        fresh = rows & (ranks[:, c] != suppressed_rank[c])
+        if not fresh.any():
+            return
+        masks[names[c]] |= fresh
+        key[fresh] += (suppressed_rank[c] - ranks[fresh, c]) * weights[c]
+        ranks[fresh, c] = suppressed_rank[c]
+        # Violators are whole combinations, and a combination moves as a whole: only the combinations the
+        # moved rows join change size (they grow), every other row keeps its verdict.
+        joined = np.unique(key[fresh])
+        members = np.isin(key, joined)
+        bad[members] = sizes_of(key[members]) < k
+
+    distinct_counts = [len(np.unique(ranks[:, c])) for c in range(len(names))]
+    order = sorted(range(len(names)), key=lambda c: (-distinct_counts[c], names[c]))
+    for c in order:
+        if not bad.any():
+            break
+        frequency = np.bincount(ranks[:, c], minlength=radix[c])
+        candidates = [int(v) for v in np.unique(ranks[bad, c]) if v != suppressed_rank[c]]
+        for value in sorted(candidates, key=lambda v: (frequency[v], v)):
+            suppress(bad & (ranks[:, c] == value), c)
+            if not bad.any():
+                break
+
+    reached = True
+    fully = (ranks == np.array(suppressed_rank)).all(axis=1)
+    group = int(fully.sum())
+    if 0 < group < k:
+        everyone = np.ones(n, dtype=bool)
+        if n < k:
+            reached = False
+            for c in range(len(names)):
+                suppress(everyone, c)
+        else:
+            unique, counts = np.unique(key[~fully], return_counts=True)
+            need = k - group
+            # As in enforce(): rows of the largest combination that can spare them, else the smallest
+            # combination whole; ties to the smaller combination of values (the smaller key).
+            spare = counts >= k + need
+            target = counts[spare].max() if spare.any() else counts.min()
+            donor = unique[counts == target].min()
+            members = np.flatnonzero((key == donor) & ~fully)
+            chosen = np.zeros(n, dtype=bool)
+            chosen[members[:need] if spare.any() else members] = True
+            for c in range(len(names)):
+                suppress(chosen, c)
+
+    fully = (ranks == np.array(suppressed_rank)).all(axis=1)
+    report = SuppressionReport(
+        k=k,
+        rows=n,
+        suppressed={name: int(masks[name].sum()) for name in names},
+        fully_suppressed_rows=int(fully.sum()),
+        reached=reached,
+    )
+    return masks, report

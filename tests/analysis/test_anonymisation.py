@@ -6,10 +6,12 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from analysis import coding
 from analysis.anonymisation import (
     anonymise_pending,
     anonymised_answers,
     campaign_anonymise,
+    campaign_layout,
     names_found,
     pending_responses,
     response_anonymise,
@@ -52,11 +54,13 @@ def test_a_response_becomes_one_record_with_generalised_identifiers_and_scrubbed
     assert "Musterstraße" not in record.answers["status_other"]
     assert record.answers["city_priorities"] == ["german_courses"]
     assert ResponseAnonymisation.objects.get().response == response
+    layout = campaign_layout(campaign)  # the record is coded as it is stored, for the aggregation
+    assert (bytes(record.codes), record.codes_layout) == (coding.encode(layout, record.answers), layout.fingerprint)
 
 
 def test_the_record_has_no_field_that_could_link_it_to_the_response_or_the_time_of_answering():
     fields = {field.name for field in AnonymisedResponse._meta.get_fields()}
-    assert fields == {"id", "campaign", "survey_version", "week", "answers", "k_enforced"}
+    assert fields == {"id", "campaign", "survey_version", "week", "answers", "codes", "codes_layout", "k_enforced"}
     assert AnonymisedResponse._meta.pk.get_internal_type() == "UUIDField"
     assert ResponseAnonymisation._meta.pk.name == "response"
     assert {field.name for field in ResponseAnonymisation._meta.get_fields()} == {"response", "anonymised_on"}
@@ -127,6 +131,9 @@ def test_campaign_run_anonymises_all_pending_in_batches_enforces_k_and_records_t
     from analysis.anonymisation import qi_frame
 
     assert is_k_anonymous(qi_frame(campaign.definition, records), 5)
+    layout = campaign_layout(campaign)  # the codes say "suppressed" wherever the answers do
+    for record in AnonymisedResponse.objects.all():
+        assert bytes(record.codes) == coding.encode(layout, record.answers)
     # A second run finds nothing to do and suppresses nothing more.
     assert campaign_anonymise(campaign=campaign).anonymised == 0
 

@@ -1,11 +1,19 @@
 """k-anonymity: the check, and enforcement by suppressing the rarest values first."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.privacy.kanonymity import SUPPRESSED, combination_sizes, enforce, is_k_anonymous
+from analysis.privacy.kanonymity import (
+    SUPPRESSED,
+    CodedColumn,
+    combination_sizes,
+    enforce,
+    enforce_coded,
+    is_k_anonymous,
+)
 
 
 def frame(rows: list[tuple]) -> pd.DataFrame:
@@ -123,3 +131,67 @@ def test_enforcement_is_deterministic_and_ignores_row_order(rows, k, seed):
 def test_k_below_one_is_refused():
     with pytest.raises(ValueError, match="k must be at least 1"):
         enforce(frame(COMMON), 0)
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        enforce_coded(coded(frame(COMMON)), 0)
+
+
+def coded(data: pd.DataFrame) -> dict[str, CodedColumn]:
+    """The columns of ``data`` as codes: code 0 = unanswered, then the values in order of appearance."""
+    columns = {}
+    for name in data.columns:
+        texts: list[str | None] = [None]
+        values = []
+        for value in data[name].tolist():
+            if value is not None and value not in texts:
+                texts.append(value)
+            values.append(0 if value is None else texts.index(value))
+        columns[name] = CodedColumn(np.array(values, dtype=np.uint8), texts)
+    return columns
+
+
+def applied(data: pd.DataFrame, masks: dict[str, np.ndarray]) -> pd.DataFrame:
+    result = data.copy()
+    for name, mask in masks.items():
+        result.loc[mask, name] = SUPPRESSED
+    return result
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [*COMMON, *[("21-24", "hoerde", "germany")] * 9, ("14-17", "mengede", "sub_saharan_africa")],
+        [*COMMON, ("14-17", "mengede", "sub_saharan_africa")],
+        COMMON[:3],
+        [*COMMON, (SUPPRESSED, SUPPRESSED, SUPPRESSED)],
+    ],
+    ids=["padded-from-the-largest", "smallest-joins-whole", "fewer-than-k", "already-suppressed"],
+)
+def test_coded_enforcement_suppresses_the_same_cells_as_enforce(rows):
+    data = frame(rows)
+    expected, report = enforce(data, 5)
+    masks, coded_report = enforce_coded(coded(data), 5)
+    pd.testing.assert_frame_equal(applied(data, masks), expected)
+    assert coded_report == report
+
+
+mixed_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["14-17", "18-20", "21-24", "25-27", "over_27", None, SUPPRESSED]),
+        st.sampled_from(["eving", "brackel", "mengede", "hoerde", None]),
+        st.sampled_from(["germany", "middle_east", "turkey", "eastern_europe", "sub_saharan_africa", SUPPRESSED]),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=mixed_rows, k=st.integers(min_value=1, max_value=7))
+def test_coded_enforcement_equals_enforce_on_any_table(rows, k):
+    """Same cells, same report, whatever the codes' order (codes follow first appearance, not the texts)."""
+    data = frame(rows)
+    expected, report = enforce(data, k)
+    masks, coded_report = enforce_coded(coded(data), k)
+    pd.testing.assert_frame_equal(applied(data, masks), expected)
+    assert coded_report == report
+    if len(data) >= k:
+        assert is_k_anonymous(applied(data, masks), k)
