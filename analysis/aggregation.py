@@ -1,7 +1,8 @@
 """Aggregation of a campaign's anonymised microdata: counts, distributions and statistics, then publication.
 
 Pure pandas/numpy (no Django, no database): :func:`count_campaign` turns the microdata frame that
-:func:`analysis.exports.microdata_frame` builds into raw count tables; :func:`publish` passes ALL of them
+:func:`analysis.exports.microdata_frame` builds into raw count tables, and :func:`count_coded` the same from
+the records' codes (:mod:`analysis.coding`, what snapshots read); :func:`publish` passes ALL of them
 jointly through :func:`analysis.disclosure.suppress_campaign` and returns the JSON that a snapshot stores
 (only published cells, never raw counts). ``docs/aggregation.md`` is the reference for the JSON shape.
 
@@ -57,7 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from analysis import disclosure
+from analysis import coding, disclosure
 from survey.definition.model import Privacy, Question, QuestionType, SurveyDefinition
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Item",
     "Statistic",
     "count_campaign",
+    "count_coded",
     "funnel_publish",
     "publish",
     "statistic_of",
@@ -244,37 +246,118 @@ def count_campaign(
     question that cannot partition the respondents.
     """
     n = len(frame)
-    items: dict[str, Item] = {}
-    single_codes: dict[str, np.ndarray] = {}
-    multi_ticks: dict[str, np.ndarray] = {}
-    numeric_values: dict[str, np.ndarray] = {}
-    themes: dict[str, list[str]] = {}
-    qi_keys = []
-    for question in definition.questions():
-        if not question.takes_answer or question.type in (QuestionType.TEXT, QuestionType.LONG_TEXT):
-            continue
+    columns = _Columns()
+    for question in coding.counted_questions(definition):
         is_qi = question.privacy is Privacy.QUASI_IDENTIFIER
-        if question.privacy is Privacy.FREE_TEXT and not is_qi:
-            continue
-        if is_qi:
-            qi_keys.append(question.key)
         if question.type is QuestionType.MULTI_CHOICE:
-            ticks, categories = _multi_ticks(frame, question)
-            multi_ticks[question.key] = ticks
-            additive = False
+            columns.add_multi(question, *_multi_ticks(frame, question))
         elif question.type in _NUMERIC and not is_qi:
             raw = frame[question.key] if question.key in frame else pd.Series([None] * n)
-            values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
-            numeric_values[question.key] = values
-            single_codes[question.key] = np.where(np.isnan(values), 1, 0).astype(np.int32)
-            categories, additive = (ANSWERED, NO_ANSWER), True
+            columns.add_numeric(question, pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64"))
         else:
             column = frame[question.key] if question.key in frame else pd.Series([None] * n, dtype=object)
-            single_codes[question.key], categories = _code(column, question)
-            additive = True
-        items[question.key] = Item(question.key, question.type, question.theme, categories, additive, is_qi)
-        if question.theme and not is_qi:
-            themes.setdefault(question.theme, []).append(question.key)
+            columns.add_single(question, *_code(column, question))
+    return _count(n, columns, breakdowns)
+
+
+def count_coded(
+    matrix: np.ndarray, layout: coding.Layout, definition: SurveyDefinition, *, breakdowns: Sequence[str] = ()
+) -> CampaignCounts:
+    """:func:`count_campaign` over coded records (an n × record-size matrix, :mod:`analysis.coding`).
+
+    Gives the same counts as :func:`count_campaign` on the microdata frame of the same records, but reads
+    each question's codes straight from the matrix: no Python object per answer. k-anonymity must already
+    be enforced on the matrix (suppressed codes in place).
+    """
+    n = len(matrix)
+    columns = _Columns()
+    for question in coding.counted_questions(definition):
+        variable = layout.variable(question.key)
+        if variable.kind is coding.Kind.MULTI:
+            columns.add_multi(question, *_coded_ticks(matrix, variable))
+        elif variable.kind is coding.Kind.NUMBER:
+            codes = coding.column(matrix, variable)
+            values = codes.astype(np.float64) + (variable.low - 1)
+            values[codes == coding.NO_ANSWER_CODE] = np.nan
+            columns.add_numeric(question, values)
+        else:
+            columns.add_single(question, *_coded_categories(coding.column(matrix, variable), variable, question))
+    return _count(n, columns, breakdowns)
+
+
+def _coded_categories(
+    codes: np.ndarray, variable: coding.Variable, question: Question
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """As :func:`_code`, from the codes of a category variable: the same categories in the same order."""
+    present = np.bincount(codes, minlength=len(variable.labels) + 2) > 0
+    if _generalised(question) or question.type is QuestionType.DISTRICT:
+        known = sorted((label for j, label in enumerate(variable.labels) if present[j + 1]), key=_natural)
+    else:
+        known = list(variable.labels)
+    categories = [*known, *([SUPPRESSED_VALUE] if present[variable.suppressed_code] else []), NO_ANSWER]
+    position = {category: j for j, category in enumerate(categories)}
+    lookup = np.full(len(variable.labels) + 2, position[NO_ANSWER], dtype=np.int32)
+    for j, label in enumerate(variable.labels):
+        lookup[j + 1] = position.get(label, position[NO_ANSWER])  # absent labels are never looked up
+    if SUPPRESSED_VALUE in position:
+        lookup[variable.suppressed_code] = position[SUPPRESSED_VALUE]
+    return lookup[codes], tuple(categories)
+
+
+def _coded_ticks(matrix: np.ndarray, variable: coding.Variable) -> tuple[np.ndarray, tuple[str, ...]]:
+    """As :func:`_multi_ticks`, from the option slots of a multi-choice variable."""
+    n = len(matrix)
+    options = variable.labels
+    block = matrix[:, variable.offset : variable.offset + variable.slots]
+    suppressed = (block == coding.MULTI_SUPPRESSED).any(axis=1)
+    categories = list(options)
+    extra = 1 + int(suppressed.any())
+    ticks = np.zeros((n, len(options) + extra), dtype=bool)
+    np.equal(block, coding.MULTI_TICKED, out=ticks[:, : len(options)])
+    if extra == 2:
+        categories.append(SUPPRESSED_VALUE)
+        ticks[:, len(options)] = suppressed
+    categories.append(NO_ANSWER)
+    ticks[:, -1] = ~ticks[:, : len(options)].any(axis=1) & ~suppressed
+    return ticks, tuple(categories)
+
+
+class _Columns:
+    """The coded columns of the counted questions, however they were read: what :func:`_count` counts."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Item] = {}
+        self.single_codes: dict[str, np.ndarray] = {}
+        self.multi_ticks: dict[str, np.ndarray] = {}
+        self.numeric_values: dict[str, np.ndarray] = {}
+
+    def _item(self, question: Question, categories: tuple[str, ...], additive: bool) -> None:
+        is_qi = question.privacy is Privacy.QUASI_IDENTIFIER
+        self.items[question.key] = Item(question.key, question.type, question.theme, categories, additive, is_qi)
+
+    def add_single(self, question: Question, codes: np.ndarray, categories: tuple[str, ...]) -> None:
+        self.single_codes[question.key] = codes
+        self._item(question, categories, True)
+
+    def add_multi(self, question: Question, ticks: np.ndarray, categories: tuple[str, ...]) -> None:
+        self.multi_ticks[question.key] = ticks
+        self._item(question, categories, False)
+
+    def add_numeric(self, question: Question, values: np.ndarray) -> None:
+        self.numeric_values[question.key] = values
+        self.single_codes[question.key] = np.where(np.isnan(values), 1, 0).astype(np.int32)
+        self._item(question, (ANSWERED, NO_ANSWER), True)
+
+
+def _count(n: int, columns: _Columns, breakdowns: Sequence[str]) -> CampaignCounts:
+    """The counting core shared by :func:`count_campaign` and :func:`count_coded` (see the module docstring)."""
+    items, single_codes = columns.items, columns.single_codes
+    multi_ticks, numeric_values = columns.multi_ticks, columns.numeric_values
+    qi_keys = [key for key, item in items.items() if item.quasi_identifier]
+    themes: dict[str, list[str]] = {}
+    for key, item in items.items():
+        if item.theme and not item.quasi_identifier:
+            themes.setdefault(item.theme, []).append(key)
 
     chosen: dict[str, Breakdown] = {}
     group_codes: dict[str, np.ndarray] = {}
@@ -328,10 +411,6 @@ def count_campaign(
     multi_keys = list(multi_ticks)
     multi_offsets = np.cumsum([0] + [multi_ticks[k].shape[1] for k in multi_keys])
     p_total = int(multi_offsets[-1])
-    if multi_keys:
-        tick_rows, tick_cols = np.nonzero(np.hstack([multi_ticks[k] for k in multi_keys]))
-    else:
-        tick_rows = tick_cols = np.zeros(0, dtype=np.intp)
 
     # Breakdowns that partition by one code per row (plus "all") are counted in the combined pass;
     # indicator breakdowns only count their ticked rows.
@@ -354,25 +433,28 @@ def count_campaign(
             index = chunk + shifted[start : start + _CHUNK, j : j + 1]
             single_table += np.bincount(index.ravel(), minlength=t_total * s_total)
     single_table = single_table.reshape(t_total, s_total)
-    multi_table = np.zeros((t_total, p_total), dtype=np.int64)
-    if p_total:
+    indicators = [b for b, spec in chosen.items() if spec.option is not None]
+    counted = np.zeros(t_total * p_total, dtype=np.int64)
+    ticked_multi = {b: np.zeros(p_total, dtype=np.int64) for b in indicators}
+    # The ticks as (row, column) pairs, a chunk of rows at a time: for all rows at once they would take
+    # 16 bytes per tick (hundreds of MB for a million respondents).
+    for start in range(0, n if p_total else 0, _CHUNK):
+        block = np.hstack([multi_ticks[k][start : start + _CHUNK] for k in multi_keys])
+        tick_rows, tick_cols = np.nonzero(block)
         tick_cols32 = tick_cols.astype(np.int32)
-        counted = np.zeros(t_total * p_total, dtype=np.int64)
         for j in range(len(plain)):  # one breakdown at a time, int32 throughout (see above)
-            index = np.take(groups_by_breakdown[j], tick_rows) * np.int32(p_total) + tick_cols32
-            counted += np.bincount(index, minlength=t_total * p_total)
-        multi_table = counted.reshape(t_total, p_total)
+            index = np.take(groups_by_breakdown[j, start : start + _CHUNK], tick_rows) * np.int32(p_total)
+            counted += np.bincount(index + tick_cols32, minlength=t_total * p_total)
+        for b in indicators:
+            selected = group_codes[b][start : start + _CHUNK] == 0
+            ticked_multi[b] += np.bincount(tick_cols[selected[tick_rows]], minlength=p_total)
+    multi_table = counted.reshape(t_total, p_total)
 
     indicator_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for b, spec in chosen.items():
-        if spec.option is None:
-            continue
+    for b in indicators:
         rows = np.flatnonzero(group_codes[b] == 0)
         ticked_single = np.bincount(answers[rows].ravel(), minlength=s_total) if s_total else np.zeros(0)
-        selected = np.zeros(n, dtype=bool)
-        selected[rows] = True
-        ticked_multi = np.bincount(tick_cols[selected[tick_rows]], minlength=p_total) if p_total else np.zeros(0)
-        indicator_rows[b] = (ticked_single, ticked_multi)
+        indicator_rows[b] = (ticked_single, ticked_multi[b])
 
     def table_of(key: str, b: str) -> np.ndarray:
         """groups x categories counts of item ``key`` by breakdown ``b`` (``ALL``: a single row)."""
@@ -518,7 +600,7 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 
 def _cell(value: Any) -> Any:
-    return value if value == disclosure.SUPPRESSED_MARKER else int(value)
+    return value if disclosure.is_hidden(value) else int(value)
 
 
 def _table_json(table: disclosure.SuppressedTable) -> dict[str, Any]:
@@ -545,9 +627,8 @@ def _table_json(table: disclosure.SuppressedTable) -> dict[str, Any]:
 def _visible_n(table: dict[str, Any], row: int) -> bool:
     """True if the answered ``n`` of a row can be read from published cells (row total and no-answer)."""
     cells, columns = table["cells"][row], table["columns"]
-    hidden = {disclosure.SUPPRESSED_MARKER}
     needed = [cells[-1]] + [cells[columns.index(c)] for c in (NO_ANSWER, SUPPRESSED_VALUE) if c in columns]
-    return not any(v in hidden for v in needed)
+    return not any(disclosure.is_hidden(v) for v in needed)
 
 
 def _statistics_json(
@@ -631,7 +712,7 @@ def publish(counts: CampaignCounts, *, k: int, funnel: Mapping[str, Any] | None 
         "k": k,
         "respondents": respondents,
         "suppressed_cells": suppressed,
-        "note": disclosure.NOTE.format(marker=disclosure.SUPPRESSED_MARKER, k=k) if suppressed else "",
+        "note": disclosure.note_for(k) if suppressed else "",
         "questions": questions,
         "breakdowns": breakdowns,
         "multi_breakdowns": multi,
@@ -659,10 +740,10 @@ def funnel_publish(*, started: int, completed: int, steps: Sequence[tuple[str, i
     )
     published = _table_json(table)
     cells = dict(zip(published["columns"], published["cells"][0], strict=True))
-    hidden = disclosure.SUPPRESSED_MARKER
+    hidden = disclosure.is_hidden
     shown_started, shown_completed = cells[disclosure.TOTAL], cells["_completed"]
     rate = None
-    if hidden not in (shown_started, shown_completed) and shown_started:
+    if not hidden(shown_started) and not hidden(shown_completed) and shown_started:
         rate = round(shown_completed / shown_started, 3)
     unconditional = [key for key, _reached, conditional in steps if not conditional]
     rows = []
@@ -671,7 +752,7 @@ def funnel_publish(*, started: int, completed: int, steps: Sequence[tuple[str, i
         if not conditional:
             position = unconditional.index(key)
             following = unconditional[position + 1] if position + 1 < len(unconditional) else "_completed"
-            if hidden not in (cells[key], cells[following]):
+            if not hidden(cells[key]) and not hidden(cells[following]):
                 drop = max(cells[key] - cells[following], 0)
         rows.append({"step": key, "reached": cells[key], "conditional": conditional, "drop_off": drop})
     return {

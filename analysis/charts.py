@@ -2,8 +2,8 @@
 
 Pure functions: labels and published values in, an SVG string out. No database, no request, no suppression:
 the values come from a published (already suppressed) table, and a hidden value arrives as
-:data:`analysis.disclosure.SUPPRESSED_MARKER`. A hidden value is drawn as that marker and nothing else — no
-bar, no number, no percentage — and every hidden value looks the same, whatever the reason it is hidden.
+its marker (``"< k"`` for a small count, ``"•"`` for a complement, :func:`analysis.disclosure.is_hidden`). A
+hidden value is drawn as its marker and nothing else — no bar, no number, no percentage.
 
 The chart is an image for assistive technology (``role="img"`` with ``<title>`` and ``<desc>``); the page
 shows the same numbers as a ``<table>`` beside it, which is what screen readers and copy-paste should use.
@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape, quoteattr  # escapes what we write, parses nothing  # nosec B406
 
-from analysis.disclosure import SUPPRESSED_MARKER
+from analysis.disclosure import SECONDARY_MARKER, is_hidden
 
 __all__ = ["Bar", "BarChart", "bar_chart_svg"]
 
@@ -47,6 +47,11 @@ class Bar:
     def hidden(self) -> bool:
         return not isinstance(self.value, int) or isinstance(self.value, bool)
 
+    @property
+    def marker(self) -> str:
+        """What a hidden bar shows: its published marker; anything else that is not a count shows "•"."""
+        return self.value if isinstance(self.value, str) and is_hidden(self.value) else SECONDARY_MARKER
+
 
 @dataclass(frozen=True)
 class BarChart:
@@ -60,7 +65,7 @@ class BarChart:
 
 def _format_value(bar: Bar) -> str:
     if bar.hidden:
-        return SUPPRESSED_MARKER
+        return bar.marker
     if bar.percentage is None:
         return str(bar.value)
     return f"{bar.value} ({bar.percentage:.0f} %)"
@@ -74,8 +79,8 @@ def bar_chart_svg(chart: BarChart) -> str:
     """A horizontal bar chart as a standalone, well-formed SVG element (a string; escape nothing further).
 
     Bar lengths are proportional to the largest *published* value; hidden values draw no bar and show only
-    :data:`~analysis.disclosure.SUPPRESSED_MARKER`, so neither the length nor the text gives a hidden count
-    away. Percentages are printed only where the caller passes one (the caller passes ``None`` wherever the
+    their marker (``"< k"`` or ``"•"``), so neither the length nor the text tells more than the table.
+    Percentages are printed only where the caller passes one (the caller passes ``None`` wherever the
     published table hides the percentage).
     """
     shown = [bar.value for bar in chart.bars if not bar.hidden]

@@ -19,17 +19,28 @@ Rules, in short
   cells and linear relations (see :func:`suppress_campaign`); a cell that appears in several tables
   (e.g. "14-17 year olds" in every cross-tab by age band, or an answer's overall count in every
   cross-tab of that question) is one cell and is hidden everywhere or nowhere.
-* **One marker for every hidden cell.**  Primary and secondary cells are published with the same marker
-  :data:`SUPPRESSED_MARKER`.  Writing ``"< 5"`` only on the small cells would tell a reader *which* of
-  the hidden cells are the small ones and undo the secondary suppression: with a published row total of
-  6, a hidden "< 5" cell and a hidden "other" cell (so >= 5, or 0) the small one must be exactly 1.
-  The per-cell reasons (``"primary"``/``"secondary"``) are therefore for staff and logs only.
+* **Two markers, and what they reveal.**  A primary cell shows ``"< k"`` (:func:`primary_marker`,
+  e.g. ``"< 5"``): the reader learns that it counts 1 .. k-1 people.  A complementary cell shows
+  :data:`SECONDARY_MARKER` (``"•"``).  Complements are chosen only among cells counting at least ``k``
+  (never a zero, and primary cells are hidden already), so a reader learns that a "•" cell counts
+  ``k`` or more.  These revealed ranges are public (the note under every table states them), so the
+  suppression and the auditor start from them: with a published row total of 6, a "< 5" cell and a
+  "•" cell are exactly 1 and 5, and that row needs one more hidden cell.
+* **No exact recovery.**  Cells are hidden until no small ("< k") cell's value can be worked out
+  exactly from the published tables and the revealed ranges (a complement may be worked out: it
+  counts k or more, a number that could have been published).  The one exception cannot be helped by hiding
+  more: where the "< k" markers and the published zeros pin a cell by themselves (e.g. a group of
+  k-1 people who all gave different answers, so every one of its k-1 non-zero counts is 1; or any
+  "< 2", which says 1), hiding every other count would not change it.  :func:`hidden_cell_bounds`
+  reports such cells as ``unavoidable``; :func:`audit_recoverable` reports every other recovery.
+  The per-cell reasons (``"primary"``/``"secondary"``) follow from the markers; they are published.
 * **Statistics** (means, standard deviations, confidence intervals) are shown only for ``n >= k``
   (:func:`statistic_visible`, :func:`visible_statistics`).
 
 The auditor (:func:`audit_recoverable`) attacks the *published* tables; its exact guarantee is stated in
 its docstring.  :func:`suppress_campaign` runs the same auditor on its own result and keeps hiding cells
-until the auditor finds nothing, so every result of this module passes the audit by construction.
+until the auditor finds nothing it could prevent, so every result of this module passes the audit by
+construction.
 
 Not covered: differencing between campaigns or between snapshots of the same campaign taken at
 different times, external knowledge, and an attacker who reasons about *how* complements were chosen.
@@ -38,20 +49,23 @@ different times, external knowledge, and an attacker who reasons about *how* com
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_noop
 
 __all__ = [
     "DEFAULT_K",
     "NOTE",
     "PRIMARY",
     "SECONDARY",
-    "SUPPRESSED_MARKER",
+    "SECONDARY_MARKER",
     "TOTAL",
     "Campaign",
     "CellBounds",
@@ -60,6 +74,9 @@ __all__ = [
     "SuppressedTable",
     "audit_recoverable",
     "hidden_cell_bounds",
+    "is_hidden",
+    "note_for",
+    "primary_marker",
     "statistic_visible",
     "suppress_campaign",
     "suppress_crosstab",
@@ -74,27 +91,49 @@ DEFAULT_K = 5
 TOTAL = "Total"
 """Label of the margin row/column in every table.  No answer option or group may use this label."""
 
-SUPPRESSED_MARKER = "\u2022"  # "•"
-"""What a hidden cell shows in :attr:`SuppressedTable.published`, whatever the reason it is hidden."""
+SECONDARY_MARKER = "\u2022"  # "•"
+"""What a complementary (secondary) cell shows in :attr:`SuppressedTable.published`; it counts ``k`` or more."""
 
 PRIMARY = "primary"
-"""Reason code: the cell counts 1 .. k-1 people."""
+"""Reason code: the cell counts 1 .. k-1 people; it shows :func:`primary_marker`."""
 
 SECONDARY = "secondary"
-"""Reason code: the cell is hidden so that another hidden cell cannot be worked out."""
+"""Reason code: the cell (``k`` or more) is hidden so that another hidden cell cannot be worked out."""
 
-NOTE = (
-    "Cells marked {marker} are hidden to protect the people who answered: they count fewer than {k} "
-    "people, or they would let someone work out such a cell from the other numbers."
+NOTE = gettext_noop(
+    "Cells marked “< {k}” count 1 to {k_minus_1} people; they and their percentages are hidden to "
+    "protect the people who answered. Cells marked {marker} count at least {k} people and are hidden so that "
+    "the small counts cannot be worked out from the other numbers."
 )
-"""The human note shown under a table with hidden cells (English msgid; the caller translates it)."""
+"""The human note shown under a table with hidden cells (English msgid, stored so in snapshots and exports;
+pages show its translation, see :func:`analysis.selectors.snapshot_question`).
+
+Placeholders: ``{k}``, ``{k_minus_1}`` and ``{marker}``; :func:`note_for` fills them in."""
+
+_PRIMARY_PATTERN = re.compile(r"< ([0-9]+)")
+
+
+def primary_marker(k: int) -> str:
+    """What a primary cell (1 .. k-1 people) shows: ``"< k"``, e.g. ``"< 5"``."""
+    return f"< {k}"
+
+
+def is_hidden(value: object) -> bool:
+    """True if a published value is a hidden cell (``"< k"`` or :data:`SECONDARY_MARKER`), not a count."""
+    return isinstance(value, str) and (value == SECONDARY_MARKER or _PRIMARY_PATTERN.fullmatch(value) is not None)
+
+
+def note_for(k: int, note: str = NOTE) -> str:
+    """``note`` (by default :data:`NOTE`, or its translation) with the markers of ``k`` filled in."""
+    return note.format(k=k, k_minus_1=k - 1, marker=SECONDARY_MARKER)
+
 
 Reason = Literal["", "primary", "secondary"]
 Axis = Literal["row", "column"]
 
 _INF = math.inf
 _Key = tuple  # internal identity of a cell across all tables of a campaign
-_Cost = Callable[[int, "int | None"], tuple[int, bool, int, int, int]]  # (cell, relation being fixed) -> sort key
+_Cost = Callable[[int, "int | None"], tuple[int, int, bool, int, int]]  # (cell, relation being fixed) -> sort key
 
 
 # --------------------------------------------------------------------------------------------------
@@ -116,9 +155,9 @@ class SuppressedTable:
 
     ``confidential_counts`` holds the true counts, margins included.  It is CONFIDENTIAL: never render
     or export it; it exists so that :meth:`percentages` can be computed and for tests.
-    ``published`` (object dtype) holds ``int`` counts, or :data:`SUPPRESSED_MARKER` where ``mask`` is
-    True.  ``reasons`` holds ``""``, ``"primary"`` or ``"secondary"`` per cell; it is for staff and logs
-    only (publishing it would show which hidden cells are the small ones).
+    ``published`` (object dtype) holds ``int`` counts where ``mask`` is False, ``"< k"``
+    (:func:`primary_marker`) on primary cells and :data:`SECONDARY_MARKER` on secondary ones.
+    ``reasons`` holds ``""``, ``"primary"`` or ``"secondary"`` per cell (the markers show it too).
     """
 
     name: str
@@ -138,14 +177,14 @@ class SuppressedTable:
 
     @property
     def reason_counts(self) -> dict[str, int]:
-        """Hidden cells per reason, e.g. ``{"primary": 2, "secondary": 3}`` (internal use only)."""
+        """Hidden cells per reason, e.g. ``{"primary": 2, "secondary": 3}``."""
         values = self.reasons.to_numpy().ravel().tolist()
         return {PRIMARY: values.count(PRIMARY), SECONDARY: values.count(SECONDARY)}
 
     @property
     def note(self) -> str:
         """The note to print under the table, or ``""`` if nothing is hidden.  See :data:`NOTE`."""
-        return NOTE.format(marker=SUPPRESSED_MARKER, k=self.k) if self.suppressed_count else ""
+        return note_for(self.k) if self.suppressed_count else ""
 
     def percentages(self, axis: Axis = "row") -> pd.DataFrame:
         """Percentages (0..100, floats), with ``None`` wherever showing them could reveal a hidden cell.
@@ -231,9 +270,13 @@ class CellBounds:
     ``lower``/``upper``: the cell's value lies in ``lower .. upper`` (``upper`` is None if unbounded).
     ``method``: how the cell was pinned down, if it was: ``"subtraction"`` (a row/column equation with
     one unknown), ``"linear combination"`` (several equations combined) or ``"bounds"`` (interval
-    reasoning); None if it was not determined exactly.  ``exposed``: the attacker can prove the cell is
-    a small non-zero count (``1 <= lower`` and ``upper <= k-1``).  A cell that appears in several tables
-    is reported once, at its first appearance (``table``, ``row``, ``column``).
+    reasoning), ``"marker"`` (``"< 2"`` says 1); None if it was not determined exactly.  ``exposed``:
+    the cell is a small one ("< k") and the attacker can work out its value exactly (``lower ==
+    upper``).  A complement ("•") worked out exactly is not exposed: it counts ``k`` or more, a
+    number that could have been published.  ``unavoidable``: exposed
+    even if every published non-zero count were hidden too, i.e. the "< k" markers and the published
+    zeros pin it by themselves (see the module docstring).  A cell that appears in several tables is
+    reported once, at its first appearance (``table``, ``row``, ``column``).
     """
 
     table: str
@@ -243,6 +286,7 @@ class CellBounds:
     upper: int | None
     method: str | None
     exposed: bool
+    unavoidable: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -379,19 +423,27 @@ def suppress_campaign(
 
     Algorithm:
 
-    1. Primary: every cell (margins included) counting 1 .. k-1 is hidden.  Zeros are not.
+    1. Primary: every cell (margins included) counting 1 .. k-1 is hidden and shows ``"< k"``.  Zeros
+       are not hidden.
     2. Lines: every relation (row or column equation, in any table) must have no hidden cell or at
        least two, otherwise the hidden one is its total minus the rest.  For a relation with exactly one
-       hidden cell, hide one more of its cells: the cheapest by (margin level: inner cell < group or
-       option total < number of respondents; is zero; number of other relations it would newly leave
-       with a single hidden cell; count; position).  This keeps the headline totals visible where
-       possible and prefers small non-zero counts that close a rectangle; zeros are used only if no
-       non-zero cell of the same level is left.  Repeat to a fixed point (ties are broken by position,
-       so the result is deterministic).
-    3. Audit: run the auditor of :func:`audit_recoverable` on the result.  For each exposed cell, hide
-       the cheapest published cell that shares a relation with it (or, if there is none, the nearest
-       one through hidden cells) and go back to step 2.  Hiding more cells never helps the auditor, and
-       with everything hidden nothing is exposed, so this terminates.
+       hidden cell, hide one more of its cells as a complement ("•").  Only cells counting ``k`` or more
+       are eligible (that is what "•" tells the reader; such a cell always exists in the relation).  The
+       cheapest by (margin level: inner cell < group or option total < number of respondents; number of
+       other relations it would newly leave with a single hidden cell; below ``2k-2`` (a smaller
+       complement can pin the small cell: 6 = "< 5" + "•" means 1 + 5); count; position).  Repeat to a
+       fixed point (ties are broken by position, so the result is deterministic).
+    3. Audit: attack the result like :func:`audit_recoverable`, starting from the ranges the markers
+       reveal.  For each small cell whose value is pinned, hide the cheapest eligible cell of its
+       tightest relation (the one whose published ranges leave the least room; if none has an eligible
+       cell, the nearest one through hidden cells), at most one per neighbourhood and round, and go back
+       to step 2.  Small cells that would be pinned even with every other count hidden
+       (``unavoidable``, see :func:`hidden_cell_bounds`) are left as they are.  Hiding more cells never
+       helps the attacker and the number of cells is finite, so this terminates.
+
+    Speed: each connected set of hidden cells is attacked on its own, and its result is reused until a
+    new complement joins it, so a round costs only what changed.  The cost depends on the number of
+    cells and hidden cells, not on the number of respondents.
 
     ``breakdown_totals`` (breakdown -> group sizes) is needed for breakdowns used only by multi-choice
     questions; ``respondents`` only if no table gives the number of respondents (multi-choice
@@ -443,70 +495,86 @@ def hidden_cell_bounds(
     k = _k_of(tables, k)
     layouts = [_layout_of(t) for t in tables]
     system, grids = _build(layouts)
-    known: list[int | None] = [None] * len(system.keys)
+    lo: list[int] = [0] * len(system.keys)
+    hi: list[float] = [_INF] * len(system.keys)
+    shown: list[bool] = [False] * len(system.keys)
     for table, grid in zip(tables, grids, strict=True):
-        _merge_published(system, table, grid, known)
-    lo, hi, how = _attack(system, known, k)
+        _merge_published(system, table, grid, lo, hi, shown, k)
+    marker_pins = [not shown[c] and lo[c] == hi[c] for c in range(len(lo))]
+    published_lo, published_hi = list(lo), list(hi)
+    how = _attack(system, lo, hi, k)
+    # Only a small count is sensitive: a complement worked out exactly is a count >= k, publishable anyway.
+    small = [not shown[c] and published_hi[c] <= k - 1 for c in range(len(lo))]
+    exposed = [small[c] and lo[c] == hi[c] for c in range(len(lo))]
+    unavoidable: set[int] = set()
+    if any(exposed):
+        counts = [lo[c] if shown[c] else None for c in range(len(lo))]
+        unavoidable = _unavoidable(system, counts, published_lo, published_hi, k, exact=True)
     result = []
-    for c, value in enumerate(known):
-        if value is not None:
+    for c in range(len(lo)):
+        if shown[c]:
             continue
         table, row, column = system.where[c]
         upper = None if hi[c] == _INF else int(hi[c])
-        exposed = lo[c] >= 1 and hi[c] <= k - 1
-        result.append(CellBounds(table, row, column, int(lo[c]), upper, how[c], exposed))
+        method = "marker" if marker_pins[c] else how[c]
+        result.append(CellBounds(table, row, column, int(lo[c]), upper, method, exposed[c], c in unavoidable))
     return result
 
 
 def audit_recoverable(
     published: Campaign | Family | SuppressedTable | Iterable[SuppressedTable], *, k: int | None = None
 ) -> list[CellBounds]:
-    """Attack the published tables like a reader would; return the hidden cells that are exposed.
+    """Attack the published tables like a reader would; return the hidden cells whose value they can
+    work out exactly, except ``unavoidable`` ones (pinned by the "< k" markers and zeros alone).
 
     Input: the published tables (only ``published`` and ``mask`` are read, never the true counts) of a
     table family or a whole campaign; tables are linked through their shared cells exactly as in
     :func:`suppress_campaign`, and a cell hidden in one table but shown in another counts as known.
     ``k`` defaults to the tables' ``k``.
 
-    The attacker knows the published numbers, that counts are non-negative integers, and every
-    relation between the tables (row and column sums, shared margins; "option <= group size" for
-    multi-choice rows).  The auditor repeats steps 1-3 until nothing changes, then runs step 4:
+    The attacker knows the published numbers, what the markers reveal (``"< k"``: 1 .. k-1;
+    :data:`SECONDARY_MARKER`: k or more), that counts are non-negative integers, and every relation
+    between the tables (row and column sums, shared margins; "option <= group size" for multi-choice
+    rows).  The auditor repeats steps 1-3 until nothing changes, then runs step 4:
 
     1. *Subtraction*: any relation with exactly one unknown cell gives that cell.
     2. *Linear combination*: every cell that has the same value in all solutions of the equations,
        however many equations must be combined (exact; graph elimination plus a small SVD).
-    3. *Bounds*: interval propagation over every relation, with integer rounding and non-negativity.
+    3. *Bounds*: interval propagation over every relation, starting from the markers' ranges, with
+       integer rounding and non-negativity.
     4. *Flow check*: hidden cells not linked to a hidden margin that is shared by several tables form
-       transportation networks; for them a max-flow computation decides exactly whether some table of
-       non-negative integers fitting the published numbers has the cell at 0, and whether one has it
-       at ``k`` or more.
+       transportation networks with the ranges of step 3 as arc bounds; for them a max-flow computation
+       decides exactly whether some table of integers fitting the published numbers has the cell at
+       another value (a cycle through the cell in the residual network).
 
-    A hidden cell is **exposed** if the attacker can prove ``1 <= value <= k-1``: it is determined
-    exactly and small, or all values it can take lie in ``1 .. k-1``.  Determined cells that are 0 or
-    ``>= k`` are not exposed (they are not sensitive).
+    A hidden "< k" cell is **exposed** if the attacker can work out its exact value (a complement
+    counts k or more, so its exact value reveals no small count by itself; the attacker still uses
+    it to go on).  It is **unavoidable**
+    if it would be exposed even with every published non-zero count hidden as well (then no
+    suppression could have prevented it: the markers and the zeros alone pin it); such cells are left
+    out here and reported by :func:`hidden_cell_bounds`.
 
     Guarantees.
 
     * Sound: every reported range contains every value consistent with what is published, so every
       reported exposure is real.
-    * No exact recovery: if nothing is reported, no hidden cell can be computed exactly from the
-      published tables, however the equations are combined.
+    * No exact recovery by linear algebra: if nothing is reported, no hidden small cell can be computed
+      from the published sums, however the equations are combined.
     * Exact for networks: for every hidden cell of a single table (frequency table or cross-tab; for
       multi-choice cross-tabs, where the group size of its row is shown), and of any set of linked
       tables whose shared margins (overall answer counts, group sizes, number of respondents) are
-      shown or appear in at most two equations, the exposure decision equals that of an attacker who
-      tries every possible table of integers.
+      shown or appear in at most two equations, "exposed" equals the verdict of an attacker who tries
+      every possible table of integers within the markers' ranges.
     * Otherwise, for cells linked through a hidden margin shared by three or more equations (e.g. a
-      hidden overall count of a question with two or more cross-tabs), ranges come from step 3 alone
-      and may be wider than an integer- or linear-programming attacker would find, so such an attacker
-      might show that a cell is small where the auditor cannot.
-    * Reported ranges are exact for cells the flow check found exposed, and otherwise sound outer
-      bounds (possibly wider than the truth).
+      hidden overall count of a question with two or more cross-tabs), ranges come from steps 1-3 and
+      may be wider than an integer-programming attacker would find, so such an attacker might pin a
+      cell the auditor cannot.
+    * Reported ranges are sound outer bounds (possibly wider than the truth).
 
-    Not modelled: other campaigns, earlier snapshots, external knowledge, knowledge of the suppression
-    algorithm, and markers that differ by reason.
+    Not modelled: other campaigns, earlier snapshots, external knowledge, and knowledge of *which*
+    complement the algorithm would choose.
     """
-    return [cell for cell in hidden_cell_bounds(published, k=k) if cell.exposed]
+    return [cell for cell in hidden_cell_bounds(published, k=k) if cell.exposed and not cell.unavoidable]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -818,24 +886,46 @@ def _set_value(
         )
 
 
-def _merge_published(system: _System, table: SuppressedTable, grid: list[list[int]], known: list[int | None]) -> None:
+def _merge_published(
+    system: _System,
+    table: SuppressedTable,
+    grid: list[list[int]],
+    lo: list[int],
+    hi: list[float],
+    shown: list[bool],
+    k: int,
+) -> None:
+    """Read one published table into the attacker's ranges: a count, or what its marker reveals."""
     published, mask = table.published.to_numpy(), table.mask.to_numpy()
     if published.shape != (len(grid), len(grid[0])) or mask.shape != published.shape:
         raise ValueError(f"table {table.name!r}: published and mask do not match")
     for i, row in enumerate(grid):
         for j, c in enumerate(row):
-            if mask[i, j]:
-                continue
             value = published[i, j]
+            where = (table.name, table.published.index[i], table.published.columns[j])
+            if mask[i, j]:
+                low, high = _marker_range(value, k, where)
+                if not shown[c]:  # a cell shown in another table is known whatever this one says
+                    lo[c], hi[c] = max(lo[c], low), min(hi[c], high)
+                continue
             if isinstance(value, str) or int(value) != value or value < 0:
                 raise ValueError(f"table {table.name!r}: a shown cell holds {value!r}, not a count")
-            _set_value(
-                system,
-                known,
-                c,
-                int(value),
-                (table.name, table.published.index[i], table.published.columns[j]),
-            )
+            if shown[c] and lo[c] != int(value):
+                first = system.where[c]
+                raise ValueError(
+                    f"inconsistent tables: {first[0]!r} [{first[1]!r}, {first[2]!r}] = {lo[c]} but "
+                    f"{where[0]!r} [{where[1]!r}, {where[2]!r}] = {int(value)}."
+                )
+            shown[c] = True
+            lo[c] = hi[c] = int(value)
+
+
+def _marker_range(value: object, k: int, where: tuple[str, Hashable, Hashable]) -> tuple[int, float]:
+    if value == SECONDARY_MARKER:
+        return k, _INF
+    if value == primary_marker(k):
+        return 1, k - 1
+    raise ValueError(f"table {where[0]!r} [{where[1]!r}, {where[2]!r}]: {value!r} is not a marker of k={k}")
 
 
 def _make_table(
@@ -850,8 +940,9 @@ def _make_table(
     cells = np.asarray(grid, dtype=np.int64)
     mask = hidden[cells]
     published = array.astype(object)  # Python ints
-    published[mask] = SUPPRESSED_MARKER
     reason_array = reasons[cells]
+    published[mask & (reason_array == PRIMARY)] = primary_marker(k)
+    published[mask & (reason_array == SECONDARY)] = SECONDARY_MARKER
     return SuppressedTable(
         name=layout.name,
         question=layout.question,
@@ -874,53 +965,169 @@ def _suppress(system: _System, values: list[int], k: int) -> tuple[list[bool], l
     reasons = [PRIMARY if 1 <= v <= k - 1 else "" for v in values]
     hidden = [bool(r) for r in reasons]
     hidden_in = [sum(hidden[c] for c in (t, *parts)) for t, parts in system.equations]
+    newly_hidden: list[int] = []
 
     def hide(c: int) -> None:
         hidden[c] = True
         reasons[c] = SECONDARY
+        newly_hidden.append(c)
         for r in system.relations_of[c]:
             if r < len(hidden_in):
                 hidden_in[r] += 1
+
+    def eligible(c: int) -> bool:
+        # A complement always counts k or more: that is what its marker tells the reader.
+        return not hidden[c] and values[c] >= k
 
     # Margins are shared with other tables (the overall counts, group sizes, number of respondents are
     # the headline numbers), so inner cells are preferred: level 0 inner, 1 group/option totals, 2 N.
     level = [0 if key[0] == "joint" else 1 if key[0] == "freq" else 2 for key in system.keys]
 
-    def cost(c: int, relation: int | None) -> tuple[int, bool, int, int, int]:
+    def cost(c: int, relation: int | None) -> tuple[int, int, bool, int, int]:
         # Relations that would be left with one hidden cell if c were hidden too (each needs one more).
-        new_singles = sum(
-            1 for r in system.relations_of[c] if r != relation and r < len(hidden_in) and hidden_in[r] == 0
-        )
-        return (level[c], values[c] == 0, new_singles, values[c], c)
+        singles = [r for r in system.relations_of[c] if r != relation and r < len(hidden_in) and hidden_in[r] == 0]
+        # Hiding c forces a complement in each of them: if the cheapest there is a total, c costs as much
+        # (e.g. the size of a group that holds everyone forces the number of respondents).
+        forced = level[c]
+        for r in singles:
+            forced = max(forced, min((level[d] for d in system.cells_of(r) if d != c and eligible(d)), default=3))
+        # A complement below 2k-2 may leave the small cell less than its whole range 1..k-1: with a row
+        # total of 6, "< 5" + "•" (>= 5) pins both.  Such complements are taken only if nothing else fits.
+        return (forced, len(singles), values[c] < 2 * k - 2, values[c], c)
 
+    # Each connected set of hidden cells is attacked on its own (the others are constants to it), and
+    # its result is kept until a new complement joins it: every round re-attacks only what changed.
+    attacked: dict[tuple[int, ...], list[tuple[int, int, float]]] = {}
+    unavoidable: set[int] | None = None
+    lines = list(range(len(system.equations)))
+    all_relations = range(len(system.equations) + len(system.leqs))
     while True:
-        _close_lines(system, hidden, hidden_in, hide, cost)
-        known: list[int | None] = [None if hidden[c] else values[c] for c in range(len(values))]
-        lo, hi, _ = _attack(system, known, k)
-        exposed = [c for c in range(len(values)) if hidden[c] and lo[c] >= 1 and hi[c] <= k - 1]
+        _close_lines(system, hidden, hidden_in, hide, cost, eligible, lines)
+        lo, hi = _revealed(values, reasons, k)
+        published_lo, published_hi = list(lo), list(hi)
+        for component, among in _components(system, lo, hi, all_relations):
+            key = tuple(component)
+            if key not in attacked:
+                sub = _Subsystem(system, among)
+                _attack_component(sub, component, lo, hi, [None] * len(lo), k)
+                attacked[key] = [(c, lo[c], hi[c]) for c in sub.cells]
+            for c, low, high in attacked[key]:
+                lo[c], hi[c] = low, high
+        exposed = [c for c in range(len(values)) if reasons[c] == PRIMARY and lo[c] == hi[c]]
         if not exposed:
             return hidden, reasons
-        candidate = _nearest_candidate(system, hidden, exposed[0], cost)
-        if candidate is None:  # pragma: no cover - an exposure needs a published cell nearby
-            raise AssertionError("exposed cell without a candidate complement")
-        hide(candidate)
+        if unavoidable is None:  # depends only on the small cells and the zeros, which never change
+            shown = [None if r else v for v, r in zip(values, reasons, strict=True)]
+            unavoidable = _unavoidable(system, shown, published_lo, published_hi, k, exact=False)
+        newly_hidden.clear()
+        # One complement per exposed cell and round, unless a complement of this round already shares a
+        # relation with the cell: then the cell waits for the next audit (it may be protected already).
+        touched: set[int] = set()
+        for c in exposed:
+            if c in unavoidable or c in touched:
+                continue
+            candidate = _nearest_candidate(
+                system, hidden, c, cost, eligible, partial(_slack, system, published_lo, published_hi)
+            )
+            if candidate is None:  # pragma: no cover - then hiding more could not help: unavoidable
+                unavoidable.add(c)
+                continue
+            hide(candidate)
+            for r in system.relations_of[candidate]:
+                touched.update(system.cells_of(r))
+        if not newly_hidden:
+            return hidden, reasons
+        lines = sorted({r for c in newly_hidden for r in system.relations_of[c] if r < len(system.equations)})
+
+
+def _revealed(values: list[int], reasons: list[str], k: int) -> tuple[list[int], list[float]]:
+    """What a reader knows of every cell: its count if shown, else the range its marker reveals."""
+    lo: list[int] = []
+    hi: list[float] = []
+    for v, r in zip(values, reasons, strict=True):
+        if r == PRIMARY:
+            lo.append(1)
+            hi.append(k - 1)
+        elif r == SECONDARY:
+            lo.append(k)
+            hi.append(_INF)
+        else:
+            lo.append(v)
+            hi.append(v)
+    return lo, hi
+
+
+def _unavoidable(
+    system: _System, shown: list[int | None], lo: list[int], hi: list[float], k: int, *, exact: bool
+) -> set[int]:
+    """Hidden cells that would be pinned even if every shown non-zero count were hidden as well.
+
+    ``shown``: the published count of each cell (None if hidden); ``lo``/``hi``: what is published (a
+    count, or a marker's range).  Every shown non-zero count becomes a marker's range ("< k" for a
+    shown 1 .. k-1 in a table this module did not make, k or more otherwise); zeros stay shown.
+
+    ``exact``: attack that whole system (what the auditor reports).  Otherwise (during suppression,
+    where the whole campaign would be one large system) only the relations that can bound anything:
+    with every count hidden, a cell of k or more is unbounded above unless it is bounded by small
+    cells, so starting from the relations of small cells, a relation joins once its total or all its
+    parts are bounded.  That may miss a pin; then the suppression hides more than needed, never less.
+    """
+    max_lo = list(lo)
+    max_hi = list(hi)
+    for c, value in enumerate(shown):
+        if value:
+            max_lo[c], max_hi[c] = (1, k - 1) if value < k else (k, _INF)
+    count = len(system.equations) + len(system.leqs)
+    if exact:
+        _attack(system, max_lo, max_hi, k)
+        return {c for c, value in enumerate(shown) if value is None and max_lo[c] == max_hi[c]}
+    m = len(system.equations)
+    included: set[int] = set()
+    attacked_lo, attacked_hi = max_lo, max_hi
+    while True:
+        bounded = [h != _INF for h in attacked_hi]
+        new = []
+        for r in range(count):
+            if r in included:
+                continue
+            total, parts = system.equations[r] if r < m else (system.leqs[r - m][1], ())
+            if bounded[total] or (parts and all(bounded[c] for c in parts)):
+                new.append(r)
+        if not new:
+            return {c for c, value in enumerate(shown) if value is None and attacked_lo[c] == attacked_hi[c]}
+        included.update(new)
+        attacked_lo, attacked_hi = list(max_lo), list(max_hi)
+        _attack(system, attacked_lo, attacked_hi, k, sorted(included))
 
 
 def _close_lines(
-    system: _System, hidden: list[bool], hidden_in: list[int], hide: Callable[[int], None], cost: _Cost
+    system: _System,
+    hidden: list[bool],
+    hidden_in: list[int],
+    hide: Callable[[int], None],
+    cost: _Cost,
+    eligible: Callable[[int], bool],
+    lines: Iterable[int],
 ) -> None:
-    """Make every equation hold zero or at least two hidden cells (step 2 of the algorithm)."""
-    queue = deque(range(len(system.equations)))
-    queued = [True] * len(system.equations)
+    """Make every equation hold zero or at least two hidden cells (step 2 of the algorithm).
+
+    ``lines``: the equations to look at first (later ones are queued as cells get hidden).  An equation
+    with exactly one hidden cell always has a shown cell counting ``k`` or more: its total if the hidden
+    cell is a part (total >= part > 0, and a shown count is 0 or >= k), otherwise a non-zero part.
+    """
+    queue = deque(lines)
+    queued = [False] * len(system.equations)
+    for e in queue:
+        queued[e] = True
     while queue:
         e = queue.popleft()
         queued[e] = False
         if hidden_in[e] != 1:
             continue
         t, parts = system.equations[e]
-        candidates = [c for c in (t, *parts) if not hidden[c]]
-        if not candidates:  # pragma: no cover - an equation has at least two cells
-            continue
+        candidates = [c for c in (t, *parts) if eligible(c)]
+        if not candidates:  # pragma: no cover - see the docstring
+            raise AssertionError("an equation with one hidden cell and no complement")
         chosen = min(candidates, key=lambda c: cost(c, e))
         hide(chosen)
         for r in system.relations_of[chosen]:
@@ -929,29 +1136,61 @@ def _close_lines(
                 queue.append(r)
 
 
-def _nearest_candidate(system: _System, hidden: list[bool], start: int, cost: _Cost) -> int | None:
-    """The cheapest published cell sharing a relation with ``start``, searching outwards through hidden
-    cells."""
+def _nearest_candidate(
+    system: _System,
+    hidden: list[bool],
+    start: int,
+    cost: _Cost,
+    eligible: Callable[[int], bool],
+    slack: Callable[[int], float],
+) -> int | None:
+    """A complement for the exposed cell ``start``: an eligible cell of one of its relations.
+
+    Margin level first (see :func:`_suppress`), then the relation with the least ``slack`` (how far its
+    cells' published ranges are from pinning them: the one most likely to give ``start`` away), then
+    the cost.  If no relation of ``start`` has an eligible cell, or only the number of respondents (the
+    headline number of every page), the search goes outwards through hidden cells.
+    """
     seen_cells = {start}
     seen_relations: set[int] = set()
     frontier = [start]
+    fallback: tuple | None = None
     while frontier:
-        candidates: list[int] = []
+        best: tuple | None = None
         next_frontier: list[int] = []
         for c in frontier:
             for r in system.relations_of[c]:
                 if r in seen_relations:
                     continue
                 seen_relations.add(r)
+                room = slack(r)
                 for d in system.cells_of(r):
-                    if d in seen_cells:
-                        continue
-                    seen_cells.add(d)
-                    (next_frontier if hidden[d] else candidates).append(d)
-        if candidates:
-            return min(candidates, key=lambda d: cost(d, None))
+                    if hidden[d]:
+                        if d not in seen_cells:
+                            seen_cells.add(d)
+                            next_frontier.append(d)
+                    elif eligible(d):
+                        key = cost(d, None)
+                        rank = (key[0], room, *key[1:])
+                        if best is None or rank < best[0]:
+                            best = (rank, d)
+        if best is not None and best[0][0] < 2:
+            return best[1]
+        fallback = fallback or best
         frontier = sorted(next_frontier)
-    return None
+    return None if fallback is None else fallback[1]
+
+
+def _slack(system: _System, lo: list[int], hi: list[float], relation: int) -> float:
+    """How much room the published ranges leave in a relation (0: its hidden cells are pinned by it)."""
+    m = len(system.equations)
+    if relation >= m:
+        part, total = system.leqs[relation - m]
+        return hi[total] - lo[part]
+    total, parts = system.equations[relation]
+    low = max(lo[total], sum(lo[p] for p in parts))
+    high = min(hi[total], sum(hi[p] for p in parts))
+    return high - low
 
 
 # --------------------------------------------------------------------------------------------------
@@ -959,14 +1198,89 @@ def _nearest_candidate(system: _System, hidden: list[bool], start: int, cost: _C
 # --------------------------------------------------------------------------------------------------
 
 
-def _attack(system: _System, known: list[int | None], k: int) -> tuple[list[int], list[float], list[str | None]]:
-    """Bounds ``lo[c] <= value <= hi[c]`` for every cell, and how fixed cells were determined."""
-    lo: list[int] = [0 if v is None else v for v in known]
-    hi: list[float] = [_INF if v is None else v for v in known]
-    how: list[str | None] = [None] * len(known)
+def _attack(
+    system: _System, lo: list[int], hi: list[float], k: int, relations: Sequence[int] | None = None
+) -> list[str | None]:
+    """Narrow ``lo[c] <= value <= hi[c]`` of every cell in place; return how fixed cells were determined.
+
+    ``lo``/``hi`` start as what is published: a shown count has ``lo == hi``, a hidden cell the range its
+    marker reveals.  ``relations``: use only these relations (default: all).  Each connected set of
+    unknown cells is attacked on its own: the other cells of its relations are known numbers to it, so
+    nothing outside it can change its ranges.
+    """
+    how: list[str | None] = [None] * len(lo)
+    if relations is None:
+        relations = range(len(system.equations) + len(system.leqs))
+    for component, among in _components(system, lo, hi, relations):
+        _attack_component(_Subsystem(system, among), component, lo, hi, how, k)
+    return how
+
+
+def _components(
+    system: _System, lo: list[int], hi: list[float], relations: Iterable[int]
+) -> list[tuple[list[int], list[int]]]:
+    """The unknown cells (``lo != hi``) grouped by the ``relations`` that link them, each with those
+    relations; sorted, so deterministic."""
+    parent = list(range(len(lo)))
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    anchor: dict[int, int] = {}  # relation -> one of its unknown cells
+    for r in relations:
+        first = -1
+        for c in system.cells_of(r):
+            if lo[c] == hi[c]:
+                continue
+            if first < 0:
+                first = root(c)
+                anchor[r] = c
+            else:
+                other = root(c)
+                if other != first:
+                    parent[max(other, first)] = min(other, first)
+                    first = min(other, first)
+    groups: dict[int, list[int]] = {}
+    for c in range(len(lo)):
+        if lo[c] != hi[c]:
+            groups.setdefault(root(c), []).append(c)
+    among: dict[int, list[int]] = {}
+    for r, c in anchor.items():
+        among.setdefault(root(c), []).append(r)
+    return [(groups[g], among.get(g, [])) for g in sorted(groups)]
+
+
+class _Subsystem:
+    """Some relations of the system (sorted ids), with the same cell numbers as the whole system."""
+
+    def __init__(self, system: _System, relations: Iterable[int]) -> None:
+        m = len(system.equations)
+        relations = sorted(relations)
+        self.equations = [system.equations[r] for r in relations if r < m]
+        self.leqs = [system.leqs[r - m] for r in relations if r >= m]
+        self.relations_of: dict[int, list[int]] = {}
+        for e, (t, parts) in enumerate(self.equations):
+            for c in (t, *parts):
+                self.relations_of.setdefault(c, []).append(e)
+        for j, (p, t) in enumerate(self.leqs):
+            self.relations_of.setdefault(p, []).append(len(self.equations) + j)
+            self.relations_of.setdefault(t, []).append(len(self.equations) + j)
+        self.cells = sorted(self.relations_of)
+
+
+def _attack_component(
+    system: _Subsystem, cells: list[int], lo: list[int], hi: list[float], how: list[str | None], k: int
+) -> None:
+    if len(cells) == 1:  # every relation bounds the one unknown on its own: propagation is exact
+        _subtract(system, lo, hi, how)
+        _propagate(system, lo, hi, how)
+        return
 
     def fixed() -> int:
-        return sum(1 for a, b in zip(lo, hi, strict=True) if a == b)
+        return sum(1 for c in cells if lo[c] == hi[c])
 
     fixed_at_linear = -1
     while True:
@@ -978,7 +1292,8 @@ def _attack(system: _System, known: list[int | None], k: int) -> tuple[list[int]
         _propagate(system, lo, hi, how)
         if fixed() == before:
             _network(system, lo, hi, how, k)
-            return lo, hi, how
+            if fixed() == before:
+                return
 
 
 def _fix(lo: list[int], hi: list[float], c: int, value: int) -> None:
@@ -1134,10 +1449,12 @@ def _linear(system: _System, lo: list[int], hi: list[float], how: list[str | Non
         for c, value in coefficients.items():
             a[r, column[c]] = value
     if len(matrix) and len(dense):
-        _, singular, vt = np.linalg.svd(a, full_matrices=False)
+        u, singular, vt = np.linalg.svd(a, full_matrices=False)
         rank = int((singular > 1e-9 * max(1.0, float(singular[0]))).sum())
         basis = vt[:rank]
-        particular = np.linalg.lstsq(a, np.asarray(vector, dtype=float), rcond=None)[0]
+        # The least-squares solution from the same decomposition (any solution will do: only cells
+        # whose unit vector lies in the row space are read from it, and those are the same in all).
+        particular = basis.T @ ((u[:, :rank].T @ np.asarray(vector, dtype=float)) / singular[:rank])
     else:
         basis = np.zeros((0, len(dense)))
         particular = np.zeros(len(dense))
@@ -1213,28 +1530,25 @@ def _linear(system: _System, lo: list[int], hi: list[float], how: list[str | Non
                         settle(via, (rhs - float(w @ particular)) / own)
 
 
-def _network(system: _System, lo: list[int], hi: list[float], how: list[str | None], k: int) -> None:
-    """Exact exposure check for unknown cells of "network" components, by max-flow.
+def _network(system: _Subsystem, lo: list[int], hi: list[float], how: list[str | None], k: int) -> None:
+    """Exact check, by max-flow, of which unknown cells of "network" components are determined.
 
     A balanced component of :func:`_graph` without dense cells is a transportation network: its
     equations are flow conservation at nodes (with the known cells as supplies and demands), its
-    unknown cells are arcs carrying a non-negative flow, and an inequality ``cell <= known total`` is a
-    capacity.  Such constraint matrices are totally unimodular, so the values a cell can take in tables
-    of non-negative *integers* are exactly the integers between its linear-programming bounds.  Starting
-    from one feasible flow ``f`` (found by max-flow), a cell can go down to 0 iff ``f[cell]`` units can
-    be rerouted around it, and up to ``k`` iff ``k - f[cell]`` more units can be sent round a cycle
-    through it.  Cells for which neither is possible are exposed: their bounds are set to the exact
-    ones.  Components with dense cells (hidden margins shared by several tables) or with inequalities
-    between two unknown cells are left to interval propagation.
+    unknown cells are arcs whose flow lies in ``lo .. hi`` (the markers' ranges, narrowed by
+    propagation; an inequality ``cell <= known total`` is already in ``hi``).  Such constraint matrices
+    are totally unimodular, so the integer solutions are exactly the integer points of the linear
+    ones.  Starting from one feasible flow (found by max-flow after shifting every arc by its lower
+    bound), a cell can take another value iff a cycle of the residual network passes through it: its
+    arc lies in a strongly connected component with both ends, and, if the arc is strictly inside its
+    bounds, the cycle does not merely run back along the arc itself.  Cells for which no such cycle
+    exists are fixed at their value in that flow.  Components with dense cells (hidden margins shared
+    by several tables) or with inequalities between two unknown cells are left to interval propagation.
     """
     graph = _graph(system, lo, hi)
-    capacity: dict[int, int] = {}
     blocked: set[int] = set()
     for p, t in system.leqs:
-        if lo[t] == hi[t]:
-            if lo[p] != hi[p]:
-                capacity[p] = min(capacity.get(p, lo[t]), lo[t])
-        else:
+        if lo[t] != hi[t]:
             blocked.update((p, t))
     rows, sign = graph.rows, graph.sign
     for members, _, balanced in graph.components:
@@ -1254,13 +1568,16 @@ def _network(system: _System, lo: list[int], hi: list[float], how: list[str | No
                 other = ground if j == _GROUND else local[j]
                 inflow = sign[i] * rows[i][0][c] == 1
                 arcs[c] = (other, local[i]) if inflow else (local[i], other)
-        if not eligible or not any(lo[c] <= k - 1 and hi[c] >= 1 for c in arcs):
+        if not eligible or not arcs:
             continue
         demand = [sign[i] * rows[i][1] for i in members]
         demand.append(-sum(demand))  # the ground node takes whatever balances
+        for c, (tail, head) in arcs.items():  # the lower bound flows anyway: shift it out of the arc
+            demand[head] -= lo[c]
+            demand[tail] += lo[c]
         source, sink = ground + 1, ground + 2
         network = _FlowNetwork(ground + 3)
-        arc_of = {c: network.add(u, v, capacity.get(c, _INF)) for c, (u, v) in arcs.items()}
+        arc_of = {c: network.add(u, v, hi[c] - lo[c]) for c, (u, v) in arcs.items()}
         terminal_arcs = []
         for node, d in enumerate(demand):
             if d < 0:
@@ -1273,24 +1590,19 @@ def _network(system: _System, lo: list[int], hi: list[float], how: list[str | No
         residual = network.capacity
         for a in terminal_arcs:
             residual[a] = residual[a ^ 1] = 0
+        component = network.strong_components(residual)
         for c, a in arc_of.items():
-            flow = int(residual[a ^ 1])
-            if lo[c] == hi[c] or not 1 <= flow <= k - 1:
-                continue
             tail, head = arcs[c]
-            without = list(residual)
-            without[a] = without[a ^ 1] = 0
-            down = network.max_flow(tail, head, flow, without)
-            if down >= flow:
-                continue  # the cell can be 0
-            without = list(residual)
-            without[a] = without[a ^ 1] = 0
-            up = network.max_flow(head, tail, k - flow, without)
-            if up >= k - flow:
-                continue  # the cell can be k or more
-            lo[c], hi[c] = max(lo[c], int(flow - down)), min(hi[c], int(flow + up))
-            if lo[c] == hi[c]:
-                how[c] = how[c] or "bounds"
+            value = lo[c] + int(residual[a ^ 1])
+            if component[tail] == component[head]:
+                if residual[a] <= 0 or residual[a ^ 1] <= 0:
+                    continue  # a cycle through the one residual direction of the arc: it can move
+                without = list(residual)
+                without[a] = without[a ^ 1] = 0
+                if network.reaches(tail, head, without) or network.reaches(head, tail, without):
+                    continue
+            lo[c] = hi[c] = value
+            how[c] = how[c] or "bounds"
 
 
 class _FlowNetwork:
@@ -1308,6 +1620,60 @@ class _FlowNetwork:
         self.arcs_from[tail].append(arc)
         self.arcs_from[head].append(arc + 1)
         return arc
+
+    def reaches(self, start: int, goal: int, residual: list[float]) -> bool:
+        """True if ``goal`` can be reached from ``start`` along arcs with residual capacity."""
+        seen = [False] * len(self.arcs_from)
+        seen[start] = True
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            for a in self.arcs_from[node]:
+                if residual[a] > 0 and not seen[self.head[a]]:
+                    seen[self.head[a]] = True
+                    stack.append(self.head[a])
+        return False
+
+    def strong_components(self, residual: list[float]) -> list[int]:
+        """A component number per node, for the graph of arcs with residual capacity (Kosaraju)."""
+        nodes = len(self.arcs_from)
+        order: list[int] = []
+        seen = [False] * nodes
+        for start in range(nodes):
+            if seen[start]:
+                continue
+            seen[start] = True
+            stack = [(start, 0)]
+            while stack:
+                node, position = stack[-1]
+                arcs = self.arcs_from[node]
+                if position < len(arcs):
+                    stack[-1] = (node, position + 1)
+                    a = arcs[position]
+                    if residual[a] > 0 and not seen[self.head[a]]:
+                        seen[self.head[a]] = True
+                        stack.append((self.head[a], 0))
+                else:
+                    stack.pop()
+                    order.append(node)
+        component = [-1] * nodes
+        count = 0
+        for start in reversed(order):
+            if component[start] >= 0:
+                continue
+            component[start] = count
+            stack2 = [start]
+            while stack2:
+                node = stack2.pop()
+                for a in self.arcs_from[node]:  # arc a ^ 1 runs into node: follow it backwards
+                    tail = self.head[a]
+                    if residual[a ^ 1] > 0 and component[tail] < 0:
+                        component[tail] = count
+                        stack2.append(tail)
+            count += 1
+        return component
 
     def max_flow(self, source: int, sink: int, limit: float, residual: list[float]) -> float:
         """Push up to ``limit`` units from source to sink (Edmonds-Karp), updating ``residual`` in place."""

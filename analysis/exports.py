@@ -287,7 +287,7 @@ def _snapshot_data(campaign: Campaign) -> dict[str, Any]:
 def aggregate_rows(data: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The published tables of a snapshot's JSON in long form: one row per cell, :data:`AGGREGATE_COLUMNS`.
 
-    Cells are copied as published: a hidden cell stays the marker (``•``), and its percentage stays empty.
+    Cells are copied as published: a hidden cell stays its marker (``< k`` or ``•``), and its percentage stays empty.
     """
     rows = []
     for name, table in data["tables"].items():
@@ -348,14 +348,15 @@ def aggregates_datapackage(*, campaign: Campaign, out: str | Path) -> int:
     """Write a Frictionless Data Package into the new directory ``out``: one CSV per published table.
 
     Each resource's table schema has a string field for the groups and an integer field per column; the
-    hidden-cell marker is a missing value of the schema, so a hidden cell is read as empty, never as a number.
+    hidden-cell markers (``< k``, ``•``) are missing values of the schema, so a hidden cell is read as empty.
     """
-    from analysis.disclosure import SUPPRESSED_MARKER
+    from analysis.disclosure import SECONDARY_MARKER, primary_marker
 
     data = _snapshot_data(campaign)
     directory = Path(out)
     directory.mkdir(parents=True)
     resources, taken = [], set()
+    missing = ["", primary_marker(data["k"]), SECONDARY_MARKER]
     for table_name, table in data["tables"].items():
         name = _resource_name(table_name, taken)
         first = table.get("breakdown") or "group"
@@ -373,7 +374,7 @@ def aggregates_datapackage(*, campaign: Campaign, out: str | Path) -> int:
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
-                "schema": {"fields": fields, "missingValues": ["", SUPPRESSED_MARKER]},
+                "schema": {"fields": fields, "missingValues": missing},
             }
         )
     package = {

@@ -4,7 +4,8 @@ Everything returned here comes from :attr:`AggregateSnapshot.tables`, which hold
 (suppressed) numbers; nothing here touches anonymised rows or recomputes a count, so a page or an export
 cannot show more than disclosure control allowed. Table dicts have the shape described in
 ``docs/aggregation.md`` ("A published table"): ``rows``, ``columns`` (the last of each is ``"Total"``),
-``cells`` (ints, or ``"•"`` where hidden), ``row_percentages``, ``column_percentages``,
+``cells`` (ints, or where hidden ``"< k"`` for 1 .. k-1 people and ``"•"`` for a complement), ``row_percentages``,
+``column_percentages``,
 ``suppressed_count``, ``note``. Labels are codes (option values, group labels); pages translate them.
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from analysis.aggregation import TICKED
-from analysis.disclosure import NOTE, SUPPRESSED_MARKER, TOTAL
+from analysis.disclosure import NOTE, TOTAL, is_hidden, note_for
 from analysis.models import AggregateSnapshot
 from survey.models import Campaign
 
@@ -32,8 +35,8 @@ def snapshot_overview(snapshot: AggregateSnapshot) -> dict[str, Any]:
 
     ``{"campaign", "created_at", "k", "responses", "suppressed_cells", "note", "completion_rate", "started",
     "completed", "funnel": [{"step", "reached", "conditional", "drop_off"}], "by_district": table | None}``.
-    Counts are ints or ``"•"``; ``completion_rate`` (0..1) and ``drop_off`` are ``None`` where a count
-    they need is hidden.
+    Counts are ints or a marker (``"< k"``, ``"•"``); ``completion_rate`` (0..1) and ``drop_off`` are ``None``
+    where a count they need is hidden.
     """
     data = snapshot.tables
     funnel = data.get("funnel") or {}
@@ -44,13 +47,22 @@ def snapshot_overview(snapshot: AggregateSnapshot) -> dict[str, Any]:
         "k": data["k"],
         "responses": data["respondents"],
         "suppressed_cells": data["suppressed_cells"],
-        "note": data["note"],
+        "note": _note(data["k"]) if data["note"] else "",
         "started": funnel.get("started"),
         "completed": funnel.get("completed"),
         "completion_rate": funnel.get("completion_rate"),
         "funnel": funnel.get("steps", []),
-        "by_district": data["tables"][data["questions"][district]["overall"]] if district else None,
+        "by_district": _noted(data["tables"][data["questions"][district]["overall"]], data["k"]) if district else None,
     }
+
+
+def _note(k: int) -> str:
+    """The note under a table with hidden cells, in the reader's language (snapshots store it in English)."""
+    return note_for(k, gettext(NOTE))
+
+
+def _noted(table: dict[str, Any], k: int) -> dict[str, Any]:
+    return {**table, "note": _note(k) if table["suppressed_count"] else ""}
 
 
 def _question(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -72,7 +84,11 @@ def snapshot_question(snapshot: AggregateSnapshot, question_key: str, breakdown:
     """
     data = snapshot.tables
     question = _question(data, question_key)
-    table = snapshot_crosstab(snapshot, question_key, breakdown) if breakdown else _overall(data, question_key)
+    table = (
+        snapshot_crosstab(snapshot, question_key, breakdown)
+        if breakdown
+        else _noted(_overall(data, question_key), data["k"])
+    )
     statistics = None
     if question["statistics"] is not None:
         statistics = {"overall": question["statistics"]["overall"]}
@@ -102,11 +118,11 @@ def _overall(data: dict[str, Any], key: str) -> dict[str, Any]:
     cells.append(data["respondents"])
     percentages = [
         None
-        if SUPPRESSED_MARKER in (value, data["respondents"]) or not data["respondents"]
+        if is_hidden(value) or is_hidden(data["respondents"]) or not data["respondents"]
         else round(100 * value / data["respondents"], 1)
         for value in cells
     ]
-    hidden = sum(value == SUPPRESSED_MARKER for value in cells)
+    hidden = sum(is_hidden(value) for value in cells)
     return {
         "name": key,
         "question": key,
@@ -118,7 +134,7 @@ def _overall(data: dict[str, Any], key: str) -> dict[str, Any]:
         "row_percentages": [percentages],
         "column_percentages": None,
         "suppressed_count": hidden,
-        "note": NOTE.format(marker=SUPPRESSED_MARKER, k=data["k"]) if hidden else "",
+        "note": note_for(data["k"]) if hidden else "",
     }
 
 
@@ -132,7 +148,7 @@ def snapshot_crosstab(snapshot: AggregateSnapshot, question_key: str, breakdown_
     data = snapshot.tables
     question = _question(data, question_key)
     if breakdown_key in question["crosstabs"]:
-        return data["tables"][question["crosstabs"][breakdown_key]]
+        return _noted(data["tables"][question["crosstabs"][breakdown_key]], data["k"])
     indicators = data["multi_breakdowns"].get(breakdown_key)
     if not indicators or any(b not in question["crosstabs"] for b in indicators):
         raise KeyError(UNKNOWN_BREAKDOWN.format(breakdown=breakdown_key, key=question_key))
@@ -143,7 +159,7 @@ def snapshot_crosstab(snapshot: AggregateSnapshot, question_key: str, breakdown_
         cells.append(table["cells"][0])
         row_pct.append(table["row_percentages"][0])
         col_pct.append(table["column_percentages"][0])
-        hidden += sum(value == SUPPRESSED_MARKER for value in table["cells"][0])
+        hidden += sum(is_hidden(value) for value in table["cells"][0])
     overall = _overall(data, question_key)
     cells.append(overall["cells"][0])
     row_pct.append(overall["row_percentages"][0])
@@ -161,7 +177,7 @@ def snapshot_crosstab(snapshot: AggregateSnapshot, question_key: str, breakdown_
         "row_percentages": row_pct,
         "column_percentages": col_pct,
         "suppressed_count": hidden,
-        "note": NOTE.format(marker=SUPPRESSED_MARKER, k=data["k"]) if hidden else "",
+        "note": _note(data["k"]) if hidden else "",
     }
 
 

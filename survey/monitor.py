@@ -1,7 +1,8 @@
 """Reads for the live monitor of a campaign: how many started and finished, where people stop, quotas.
 
 Started and completed counts are not sensitive (nothing about any answer); counts per district are, so they go
-through ``analysis.disclosure`` like every published table.
+through ``analysis.disclosure`` like every published table: a district with 1 .. k-1 people shows "< k", a
+district hidden so that those cannot be worked out shows "•".
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class StepCount:
 class QuotaCount:
     key: str
     label: str
-    #: The count as it may be shown: a number, or "< k".
+    #: The count as it may be shown: a number, "< k" (1 .. k-1 people) or "•" (k or more, hidden as a complement).
     shown: str
     visible: bool
 

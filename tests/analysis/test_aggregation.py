@@ -32,7 +32,7 @@ from analysis.aggregation import (
     statistic_of,
 )
 from analysis.anonymisation import anonymised_answers, week_of
-from analysis.disclosure import SUPPRESSED_MARKER, TOTAL
+from analysis.disclosure import SECONDARY_MARKER, TOTAL, primary_marker
 from analysis.exports import microdata_csv, microdata_frame
 from analysis.models import AnonymisedResponse
 from survey.definition.conditions import evaluate
@@ -212,7 +212,9 @@ def test_published_cells_are_true_counts_and_every_small_count_is_hidden(demo):
         for i, row in enumerate(table["cells"]):
             for j, cell in enumerate(row):
                 true = int(truth.iat[i, j])
-                if cell == SUPPRESSED_MARKER:
+                if cell in (primary_marker(k), SECONDARY_MARKER):
+                    assert (cell == primary_marker(k)) == (1 <= true < k), "'< k' marks exactly the small counts"
+                    assert true != 0, "zeros are never hidden"
                     hidden_small += 1 <= true < k
                     hidden_other += not 1 <= true < k
                     assert table["row_percentages"][i][j] is None

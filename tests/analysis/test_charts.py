@@ -3,7 +3,7 @@
 from xml.etree import ElementTree
 
 from analysis.charts import Bar, BarChart, bar_chart_svg
-from analysis.disclosure import SUPPRESSED_MARKER
+from analysis.disclosure import SECONDARY_MARKER
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -39,17 +39,17 @@ def test_values_and_percentages_are_printed_per_bar():
 
 
 def test_hidden_value_shows_only_the_marker_and_no_bar():
-    """A hidden cell draws no bar and no number or percentage: only the one marker shared by all hidden cells."""
+    """A hidden cell draws no bar and no number or percentage: only its marker, "< k" or "•"."""
     chart = BarChart(
         title="t",
         description="d",
-        bars=[Bar("A", 40, 80.0), Bar("B", SUPPRESSED_MARKER, None), Bar("C", SUPPRESSED_MARKER, 12.0)],
+        bars=[Bar("A", 40, 80.0), Bar("B", "< 5", None), Bar("C", SECONDARY_MARKER, 12.0)],
     )
 
     root = _parse(bar_chart_svg(chart))
     groups = root.findall(f"{SVG}g")
 
-    assert _bar_texts(root) == [("A", "40 (80 %)"), ("B", SUPPRESSED_MARKER), ("C", SUPPRESSED_MARKER)]
+    assert _bar_texts(root) == [("A", "40 (80 %)"), ("B", "< 5"), ("C", SECONDARY_MARKER)]
     assert [len(group.findall(f"{SVG}rect")) for group in groups] == [1, 0, 0]
     assert "%" not in "".join(groups[1].itertext()) + "".join(groups[2].itertext())
 
@@ -81,5 +81,7 @@ def test_text_is_escaped_and_ids_are_safe():
 def test_empty_chart_and_all_hidden_chart_are_well_formed():
     """No bars, or only hidden bars, still give a valid image (no division by zero)."""
     assert _parse(bar_chart_svg(BarChart(title="t", description="d", bars=[]))).get("role") == "img"
-    root = _parse(bar_chart_svg(BarChart(title="t", description="d", bars=[Bar("A", SUPPRESSED_MARKER)])))
+    root = _parse(
+        bar_chart_svg(BarChart(title="t", description="d", bars=[Bar("A", SECONDARY_MARKER), Bar("B", "< 5")]))
+    )
     assert list(root.iter(f"{SVG}rect")) == []

@@ -287,7 +287,8 @@ def test_the_command_refuses_unknown_formats_and_aggregates_without_a_snapshot(c
 
 # --- Aggregates (the published tables of a snapshot, in the JSON shape of docs/aggregation.md) ------------------
 
-HIDDEN = "•"
+HIDDEN = "•"  # a complement: k or more people
+SMALL = "< 5"  # 1 to k-1 people
 NOTE = "Cells marked • are hidden so that no small group can be singled out."
 SNAPSHOT = {
     "format": 1,
@@ -319,7 +320,7 @@ SNAPSHOT = {
             "additive": True,
             "rows": ["female", "male", "diverse", "Total"],
             "columns": ["school", "job", "_no_answer", "Total"],
-            "cells": [[60, HIDDEN, 5, 150], [58, 80, HIDDEN, 143], [HIDDEN, HIDDEN, 0, HIDDEN], [120, 170, 10, 300]],
+            "cells": [[60, HIDDEN, 5, 150], [58, 80, HIDDEN, 143], [SMALL, SMALL, 0, SMALL], [120, 170, 10, 300]],
             "row_percentages": [
                 [40.0, None, 3.3, 100.0],
                 [40.6, 55.9, None, 100.0],
@@ -362,8 +363,8 @@ def test_aggregates_as_csv_are_the_published_cells_with_hidden_ones_still_hidden
         "note",
     ]
     assert len(frame) == 4 + 16
-    assert (frame["count"] == HIDDEN).sum() == 5
-    hidden = frame[frame["count"] == HIDDEN]
+    assert (frame["count"] == HIDDEN).sum() == 2 and (frame["count"] == SMALL).sum() == 3
+    hidden = frame[frame["count"].isin([HIDDEN, SMALL])]
     assert set(hidden["row_percentage"]) == {""} and set(hidden["note"]) == {NOTE}
     male_job = frame[(frame["table"] == "status by gender") & (frame["group"] == "male") & (frame["category"] == "job")]
     assert male_job["count"].tolist() == ["80"]
@@ -376,7 +377,7 @@ def test_aggregates_as_xlsx_have_the_tables_with_notes_and_the_long_form(campaig
     tables = [row for row in workbook["tables"].iter_rows(values_only=True)]
     assert tables[tables.index(("status by gender",))] == ("status by gender",)
     assert any(row and row[0] == NOTE for row in tables)
-    assert ("diverse", HIDDEN, HIDDEN, 0, HIDDEN) in tables
+    assert ("diverse", SMALL, SMALL, 0, SMALL) in tables
     assert len(list(workbook["long"].iter_rows())) == 1 + 20
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from analysis.aggregation import NO_ANSWER, TICKED
 from analysis.anonymisation import response_anonymise
-from analysis.disclosure import SUPPRESSED_MARKER, TOTAL, SuppressedTable, audit_recoverable
+from analysis.disclosure import TOTAL, SuppressedTable, audit_recoverable, is_hidden, primary_marker
 from analysis.models import AggregateSnapshot, AnonymisedResponse, DeletionRecord
 from analysis.retention import purge_expired
 from analysis.selectors import (
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 def as_suppressed_table(table: dict, k: int) -> SuppressedTable:
     """A published table of the snapshot JSON as the auditor reads it (published numbers and mask only)."""
     published = pd.DataFrame(table["cells"], index=table["rows"], columns=table["columns"], dtype=object)
-    mask = published.map(lambda value: value == SUPPRESSED_MARKER)
+    mask = published.map(is_hidden)
     reasons = published.map(lambda _value: "")
     return SuppressedTable(
         name=table["name"],
@@ -72,7 +72,7 @@ def test_only_published_values_are_stored(demo_snapshot):
     snapshot = demo_snapshot
     for table in snapshot.tables["tables"].values():
         for row in table["cells"]:
-            assert all(value == SUPPRESSED_MARKER or (isinstance(value, int) and not 1 <= value < 5) for value in row)
+            assert all(is_hidden(value) or (isinstance(value, int) and not 1 <= value < 5) for value in row)
     assert "confidential" not in str(snapshot.tables)
 
 
@@ -111,7 +111,7 @@ def test_the_funnel_comes_from_the_tallies():
     assert (overview["started"], overview["completed"], overview["completion_rate"]) == (200, 120, 0.6)
     funnel = {row["step"]: row for row in overview["funnel"]}
     assert funnel["start"] == {"step": "start", "reached": 200, "conditional": False, "drop_off": 20}
-    assert funnel["school_pupils"]["reached"] == SUPPRESSED_MARKER  # 3 < k
+    assert funnel["school_pupils"]["reached"] == primary_marker(5)  # 3 < k
     assert funnel["about_you"]["drop_off"] == 2  # reached the last step, did not complete
     assert funnel["ausbildung"]["reached"] == 0 and funnel["ausbildung"]["drop_off"] is None
     assert overview["responses"] == 120

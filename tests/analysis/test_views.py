@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.html import escape
 
 from analysis import views
 from analysis.anonymisation import anonymised_answers
-from analysis.disclosure import SUPPRESSED_MARKER
+from analysis.disclosure import SECONDARY_MARKER, is_hidden
 from analysis.models import AnonymisedResponse
 from analysis.snapshots import snapshot_build
 from survey import services
@@ -390,17 +391,18 @@ def test_hidden_cells_show_the_marker_without_percentage_and_the_note(client, ca
         content = client.get(f"{url}?breakdown={breakdown}").content.decode()
         parsed = first_table(content)
         cells = [cell for _header, row in parsed.rows[1:] for cell in row]
-        hidden = [text for text, is_hidden in cells if is_hidden]
+        hidden = [text for text, hidden_cell in cells if hidden_cell]
 
         assert len(hidden) == table["suppressed_count"], breakdown
-        assert all(text == SUPPRESSED_MARKER for text in hidden)
-        assert [text for text, is_hidden in cells if text == SUPPRESSED_MARKER and not is_hidden] == []
+        assert all(text in (SECONDARY_MARKER, "< 5") for text in hidden)
+        assert [text for text, hidden_cell in cells if is_hidden(text) and not hidden_cell] == []
         if table["suppressed_count"]:
-            assert table["note"] in content
+            assert escape(table["note"]) in content
             assert f"{table['suppressed_count']} cell" in content
         # The published numbers, in order: each shown cell starts with its count.
         published_cells = [value for row in table["cells"] for value in row]
-        assert [text.split(" ")[0] for text, _hidden in cells] == [str(value) for value in published_cells]
+        shown = [text if is_hidden(text) else text.split(" ")[0] for text, _hidden in cells]
+        assert shown == [str(value) for value in published_cells]
     assert snapshot.tables["suppressed_cells"] > 0  # the campaign is small enough that something is hidden
 
 
@@ -461,8 +463,8 @@ def test_crosstab_shows_counts_and_row_percentages(client, published, researcher
     expected = []
     for values, shares in zip(table["cells"], table["row_percentages"], strict=True):
         for value, share in zip(values, shares, strict=True):
-            if value == SUPPRESSED_MARKER:
-                expected.append(SUPPRESSED_MARKER)
+            if is_hidden(value):
+                expected.append(value)
             else:
                 expected.append(f"{value} ({share:.1f} %)" if share is not None else str(value))
     assert texts == expected
@@ -544,7 +546,7 @@ def test_table_view_never_shows_a_percentage_for_a_hidden_cell():
     table = {
         "rows": ["Total"],
         "columns": ["yes", "no", "_no_answer", "Total"],
-        "cells": [[12, SUPPRESSED_MARKER, SUPPRESSED_MARKER, 20]],
+        "cells": [[12, "< 5", SECONDARY_MARKER, 20]],
         "row_percentages": [[60.0, 15.0, None, 100.0]],
         "suppressed_count": 2,
         "note": "Cells marked • are hidden.",
@@ -555,20 +557,23 @@ def test_table_view_never_shows_a_percentage_for_a_hidden_cell():
     assert view.columns == ["Ja", "no", "No answer", "Total"]
     assert [(cell.value, cell.percentage, cell.hidden) for cell in view.rows[0].cells] == [
         (12, "60.0 %", False),
-        (SUPPRESSED_MARKER, "", True),
-        (SUPPRESSED_MARKER, "", True),
+        ("< 5", "", True),
+        (SECONDARY_MARKER, "", True),
         (20, "100.0 %", False),
     ]
     assert view.suppressed_count == 2 and view.note == "Cells marked • are hidden."
 
 
 def test_anything_but_a_count_is_shown_as_the_marker():
-    """A cell that is not an int (a stray string, None) is rendered as hidden, never as itself."""
-    assert [views.published_value(v) for v in (3, 3.0, "x", None, True)] == [3] + [3] + [SUPPRESSED_MARKER] * 3
+    """A cell that is not an int (a stray string, None) is rendered as hidden, never as itself; a marker
+    stays as it is."""
+    values = (3, 3.0, "< 5", SECONDARY_MARKER, "x", None, True)
+    assert [views.published_value(v) for v in values] == [3, 3, "< 5"] + [SECONDARY_MARKER] * 4
 
 
 def test_completion_rate_text():
     """Published rate as a percentage; the marker when a count it needs is hidden; a dash without data."""
     assert views._completion_text(0.8, 10, 8) == "80.0 %"
-    assert views._completion_text(None, SUPPRESSED_MARKER, 3) == SUPPRESSED_MARKER
+    assert views._completion_text(None, SECONDARY_MARKER, 3) == SECONDARY_MARKER
+    assert views._completion_text(None, 12, "< 5") == SECONDARY_MARKER
     assert views._completion_text(None, 0, 0) == "–"
