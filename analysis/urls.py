@@ -1,4 +1,4 @@
-"""Researchers' pages under ``/analysis/``: aggregates only."""
+"""Researchers' pages under ``/analysis/``: published aggregates, and the exports page with its downloads."""
 
 from django.urls import path
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("<slug:campaign>/themes/<slug:theme>/", views.theme, name="theme"),
     path("<slug:campaign>/compare/", views.compare, name="compare"),
     path("<slug:campaign>/aggregate/", views.aggregate, name="aggregate"),
+    path("<slug:campaign>/exports/", views.exports, name="exports"),
+    path("<slug:campaign>/exports/new/", views.export_create, name="export_create"),
+    path("<slug:campaign>/exports/<int:job>/download/", views.export_download, name="export_download"),
 ]

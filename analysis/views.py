@@ -12,18 +12,27 @@ organisation taken from the campaign, whose slug is unique): sign-in required (e
 login); a user who may not view the campaign's aggregates (:data:`survey.rules.VIEW_AGGREGATES`: admin,
 staff or researcher of its organisation) gets a 404, so campaigns of other organisations are not even
 confirmed to exist; building a snapshot needs :data:`survey.rules.MANAGE_CAMPAIGNS` (staff), else 403.
+
+The exports page is the one exception to "aggregates only": it offers the files of
+:mod:`analysis.export_jobs` — the published tables to every member, the anonymised microdata and its
+codebook only to those with :data:`survey.rules.EXPORT_MICRODATA` (``export_jobs.export_allowed``; a button the
+user may not use is hidden, and posting it anyway is a 403). Downloads go only to the user who asked for them.
 """
 
 from __future__ import annotations
 
+import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -31,10 +40,10 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from analysis import charts, selectors
-from analysis.disclosure import NOTE, SUPPRESSED_MARKER, TOTAL
+from analysis import charts, export_jobs, selectors
+from analysis.disclosure import NOTE, SECONDARY_MARKER, TOTAL, is_hidden, note_for
 from analysis.forms import BreakdownForm, CompareForm, CrosstabForm
-from analysis.models import AggregateSnapshot
+from analysis.models import AggregateSnapshot, ExportJob
 from survey.definition import QuestionType
 from survey.definition.model import NO, OTHER_VALUE, YES, Privacy, Question, SurveyDefinition
 from survey.districts import OUTSIDE_CITY, district_value
@@ -121,12 +130,12 @@ class TableView:
 
 
 def published_value(value: Any) -> int | str:
-    """A published count as an int; anything else (the marker, a stray value) is shown as the marker."""
+    """A published count as an int, a marker as it is ("< k" or "•"); any other value is shown as "•"."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return SUPPRESSED_MARKER
+    return value if is_hidden(value) else SECONDARY_MARKER
 
 
 def percentage_text(value: Any) -> str:
@@ -177,14 +186,15 @@ def table_view(
 
 
 CHART_DESCRIPTION = _(
-    "Bar chart of the counts in the table next to it, with the share in brackets. Hidden counts show %(marker)s."
+    "Bar chart of the counts in the table next to it, with the share in brackets. Hidden counts show their "
+    "marker, as in the table."
 )
 
 
 def chart_svg(bars: Sequence[charts.Bar], *, title: str, chart_id: str) -> SafeString:
-    description = str(CHART_DESCRIPTION) % {"marker": SUPPRESSED_MARKER}
+    description = str(CHART_DESCRIPTION)
     chart = charts.BarChart(title=title, description=description, bars=bars, chart_id=chart_id)
-    return mark_safe(charts.bar_chart_svg(chart))  # noqa: S308 - bar_chart_svg escapes every text it writes
+    return mark_safe(charts.bar_chart_svg(chart))  # noqa: S308 - bar_chart_svg escapes every text it writes  # nosec B308, B703
 
 
 def row_bars(view: TableView, row: RowView) -> list[charts.Bar]:
@@ -386,6 +396,7 @@ def overview_sections(campaign: Campaign, overview: Mapping[str, Any]) -> dict[s
                 "number": position,
                 "label": titles.get(step["step"], step["step"]),
                 "reached": reached,
+                "hidden": is_hidden(reached),
                 "drop_off": published_value(drop) if drop is not None else None,
                 "conditional": step.get("conditional", False),
             }
@@ -420,7 +431,7 @@ def overview_sections(campaign: Campaign, overview: Mapping[str, Any]) -> dict[s
             "title": funnel_title,
             "svg": funnel_svg,
             "suppressed_count": funnel_hidden,
-            "note": gettext(NOTE).format(marker=SUPPRESSED_MARKER, k=overview.get("k")) if funnel_hidden else "",
+            "note": note_for(overview["k"], gettext(NOTE)) if funnel_hidden else "",
         }
         if steps
         else None,
@@ -432,8 +443,8 @@ def _completion_text(rate: Any, started: Any, completed: Any) -> str:
     """The completion rate as published; the marker if a count it needs is hidden; a dash if nobody started."""
     if isinstance(rate, int | float):
         return f"{100 * rate:.1f} %"
-    if SUPPRESSED_MARKER in (started, completed):
-        return SUPPRESSED_MARKER
+    if is_hidden(started) or is_hidden(completed):
+        return SECONDARY_MARKER
     return "–"
 
 
@@ -638,3 +649,161 @@ def aggregate_task() -> Any | None:
     from worker import tasks
 
     return getattr(tasks, "aggregate_campaign", None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Exports: one button per export the user may make, their own recent jobs, and the downloads
+# --------------------------------------------------------------------------------------------------
+
+#: What each export is, as the exports page names it.
+EXPORT_KINDS = {
+    "aggregates": _("Published tables"),
+    "datapackage": _("Data package of the published tables"),
+    "microdata": _("Anonymised microdata"),
+    "codebook": _("Codebook of the microdata"),
+}
+EXPORT_FORMATS = {
+    "csv": _("CSV"),
+    "xlsx": _("Excel .xlsx"),
+    "sav": _("SPSS .sav"),
+    "dta": _("Stata .dta"),
+    "md": _("Markdown"),
+    "html": _("HTML"),
+    "dir": _("ZIP"),
+}
+EXPORT_BAD_REQUEST = _("This export does not exist.")
+EXPORT_READY = _("Your export is ready: download it from the list below.")
+EXPORT_QUEUED = _("Your export is being prepared. Refresh this page in a few minutes to download it.")
+EXPORT_FAILED = _("The export failed. The list below says why.")
+EXPORT_NOT_READY = _("This export is not ready yet. Refresh the exports page in a few minutes.")
+EXPORT_FILE_GONE = _(
+    "The file of this export was deleted %(days)s days after it was made. Make the export again to download it."
+)
+#: Why an export failed, for its kind of error (``ExportJob.reason``); any other kind is shown as it is.
+EXPORT_REASONS = {
+    "NoSnapshot": _("No results have been published for this campaign yet."),
+    export_jobs.CAMPAIGN_DELETED: _("The campaign was deleted."),
+}
+EXPORT_LABEL = _("%(export)s (%(format)s)")
+EXPORT_ERROR = _("Technical error (%(kind)s). Try again; if it happens again, tell the project staff.")
+#: How many of the user's own exports the page lists.
+RECENT_EXPORTS = 20
+
+
+def export_label(what: str, fmt: str) -> str:
+    return str(EXPORT_LABEL) % {"export": EXPORT_KINDS.get(what, what), "format": EXPORT_FORMATS.get(fmt, fmt)}
+
+
+def export_reason(reason: str) -> str:
+    """Why an export failed, for the user; the kind of error (never a message that could quote data) otherwise."""
+    return str(EXPORT_REASONS[reason]) if reason in EXPORT_REASONS else str(EXPORT_ERROR) % {"kind": reason}
+
+
+def export_rows(jobs: Sequence[ExportJob], *, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
+    """The user's jobs as the exports page lists them, with a download link where there is a file."""
+    rows = []
+    for job in jobs:
+        available = job.status == ExportJob.Status.DONE and export_jobs.export_download(job) is not None
+        allowed = export_jobs.export_allowed(user=user, campaign=campaign, what=job.what)
+        rows.append(
+            {
+                "job": job,
+                "label": export_label(job.what, job.format),
+                "reason": export_reason(job.reason) if job.status == ExportJob.Status.FAILED else "",
+                "download_url": reverse("analysis:export_download", kwargs={"campaign": campaign.slug, "job": job.pk})
+                if available and allowed
+                else None,
+                "file_deleted": job.status == ExportJob.Status.DONE and not available,
+            }
+        )
+    return rows
+
+
+@login_required
+@require_GET
+def exports(request: HttpRequest, campaign: str) -> HttpResponse:
+    """A button per export the user may make, then the user's own recent exports of the campaign."""
+    campaign_obj = viewable_campaign(request, campaign)
+    snapshot = latest(campaign_obj)
+    offered = [
+        {"what": what, "format": fmt, "label": export_label(what, fmt)}
+        for what, fmt in export_jobs.exports_offered(user=request.user, campaign=campaign_obj)
+        if snapshot is not None or export_jobs.EXPORT_PERMISSIONS[what] != VIEW_AGGREGATES
+    ]
+    jobs = list(ExportJob.objects.filter(campaign=campaign_obj, requested_by=request.user)[:RECENT_EXPORTS])
+    extra = {
+        "section": "exports",
+        "offered": offered,
+        "jobs": export_rows(jobs, user=request.user, campaign=campaign_obj),
+        "busy": any(job.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING) for job in jobs),
+        "may_export_microdata": export_jobs.export_allowed(user=request.user, campaign=campaign_obj, what="microdata"),
+        "file_days": settings.STIMMEN_EXPORT_FILE_DAYS,
+    }
+    return _render(request, "analysis/exports.html", campaign_obj, snapshot, **extra)
+
+
+@login_required
+@require_POST
+def export_create(request: HttpRequest, campaign: str) -> HttpResponse:
+    """Make one export (``what`` and ``format`` from the button): at once, or queued for the worker if large.
+
+    An unknown combination is a 400, an export the user may not make a 403; neither is logged.
+    """
+    campaign_obj = viewable_campaign(request, campaign)
+    what, fmt = request.POST.get("what", ""), request.POST.get("format", "")
+    if (what, fmt) not in export_jobs.OFFER_ORDER:
+        return _export_unavailable(request, campaign_obj, str(EXPORT_BAD_REQUEST), status=400)
+    if not export_jobs.export_allowed(user=request.user, campaign=campaign_obj, what=what):
+        raise PermissionDenied
+    job = export_jobs.export_request(campaign=campaign_obj, what=what, fmt=fmt, user=request.user)
+    if job.status == ExportJob.Status.DONE:
+        messages.success(request, EXPORT_READY)
+    elif job.status == ExportJob.Status.FAILED:
+        messages.error(request, EXPORT_FAILED)
+    else:
+        messages.info(request, EXPORT_QUEUED)
+    return redirect("analysis:exports", campaign=campaign_obj.slug)
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, campaign: str, job: int) -> HttpResponse:
+    """The file of one of the user's own finished exports, while the user may still make that export.
+
+    Another user's job (or one of another campaign) is a 404; an export not ready yet a 409; a file deleted
+    after ``STIMMEN_EXPORT_FILE_DAYS`` a 410. A data package is sent as a ``.zip``.
+    """
+    campaign_obj = viewable_campaign(request, campaign)
+    job_obj = get_object_or_404(ExportJob, pk=job, campaign=campaign_obj, requested_by=request.user)
+    if not export_jobs.export_allowed(user=request.user, campaign=campaign_obj, what=job_obj.what):
+        raise PermissionDenied
+    if job_obj.status != ExportJob.Status.DONE:
+        return _export_unavailable(request, campaign_obj, str(EXPORT_NOT_READY), status=409)
+    path = export_jobs.export_download(job_obj)
+    if path is None:
+        message = str(EXPORT_FILE_GONE) % {"days": settings.STIMMEN_EXPORT_FILE_DAYS}
+        return _export_unavailable(request, campaign_obj, message, status=410)
+    content = _zipped(path) if path.is_dir() else path.open("rb")
+    return FileResponse(
+        content,
+        as_attachment=True,
+        filename=export_jobs.download_name(job_obj),
+        content_type=export_jobs.CONTENT_TYPES[job_obj.format],
+    )
+
+
+def _export_unavailable(request: HttpRequest, campaign: Campaign, message: str, *, status: int) -> HttpResponse:
+    response = _render(request, "analysis/export_unavailable.html", campaign, None, section="exports", message=message)
+    response.status_code = status
+    return response
+
+
+def _zipped(directory: Path) -> IO[bytes]:
+    """A data package directory as a ZIP in a temporary file (deleted when the response closes it)."""
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        for member in sorted(directory.rglob("*")):
+            if member.is_file():
+                package.write(member, arcname=member.relative_to(directory).as_posix())
+    archive.seek(0)
+    return archive

@@ -42,12 +42,13 @@ def anonymise_pending() -> dict[str, dict[str, int]]:
 
 @app.task(**_RETRYING, soft_time_limit=25 * 60, time_limit=30 * 60)
 def purge_expired() -> dict[str, int]:
-    """Daily: delete raw responses past retention and old drafts; returns how many of each kind."""
+    """Daily: delete raw responses past retention, old drafts and old export files; how many of each kind."""
+    from analysis.export_jobs import export_files_expire
     from analysis.models import DeletionRecord
     from analysis.retention import purge_expired as purge
 
     result = purge()
-    return {kind.value: result.total(kind) for kind in DeletionRecord.Kind}
+    return {kind.value: result.total(kind) for kind in DeletionRecord.Kind} | {"export_file": export_files_expire()}
 
 
 @app.task(**_RETRYING, soft_time_limit=25 * 60, time_limit=30 * 60, ignore_result=True)

@@ -6,7 +6,9 @@ axe-core checks every page against WCAG 2.1 A/AA; the charts are SVG images with
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -85,10 +87,14 @@ def check_axe(page: Page, failures: list[str], name: str) -> None:
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
-def test_researcher_reads_results_and_axe_finds_no_violation(demo, live_server, new_context, device):
-    """A researcher signs in, opens the overview, a question's chart (overall and by district) and the
-    cross-tab explorer; every page passes axe-core (WCAG 2.1 A/AA) and fits a phone without sideways scrolling.
+def test_researcher_reads_results_and_axe_finds_no_violation(
+    demo, live_server, new_context, device, settings, tmp_path
+):
+    """A researcher signs in, opens the overview, a question's chart (overall and by district), the
+    cross-tab explorer and the exports page, exports and downloads the published tables; every page passes
+    axe-core (WCAG 2.1 A/AA) and fits a phone without sideways scrolling.
     """
+    settings.MEDIA_ROOT = tmp_path / "media"  # the export's file
     campaign = results_campaign(demo.organisation)
     publish_results(campaign)
     # The researcher's browser prefers English, the interface's source language that this test reads.
@@ -136,4 +142,22 @@ def test_researcher_reads_results_and_axe_finds_no_violation(demo, live_server, 
     if device == "phone":
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"the cross-tab page is {width}px wide on a 360px phone"
+
+    # Exports: a button per export the researcher may make (the published tables), then the download.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("link", name="Exports").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Exports")
+    check_axe(page, failures, "exports")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Published tables (CSV)").click()
+    row = page.get_by_role("row", name=re.compile("Published tables \\(CSV\\)"))
+    expect(row).to_contain_text("Ready")
+    check_axe(page, failures, "exports with a finished export")
+    with page.expect_download() as download:
+        row.get_by_role("link", name=re.compile("Download")).click()
+    assert download.value.suggested_filename.startswith(f"{campaign.slug}-aggregates-")
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("table,question,breakdown,")
+    if device == "phone":
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"the exports page is {width}px wide on a 360px phone"
     assert not failures, "\n".join(failures)
