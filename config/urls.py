@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.health import healthz
+from config.middleware import server_error
 from survey.views import accounts
 
 urlpatterns = [
@@ -19,3 +20,6 @@ urlpatterns = [
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
     path("admin/", admin.site.urls),
 ]
+
+# An outage (database or Redis away) answers the 503 page instead of the 500 page: config/middleware.py.
+handler500 = server_error

@@ -5,7 +5,12 @@ the current day. The key rotates daily, so yesterday's counters cannot be linked
 secret the hash cannot be turned back into an address. Counters live in the cache (Redis in production) and
 expire with their window; nothing is written to the database.
 
-If the cache is unreachable the limits are not applied: respondents must never be locked out by an outage.
+If the cache is unreachable the limits are not applied ("fail open"): respondents, most of them young people
+on a phone in a class room, must never be locked out by an outage, and the limits only slow down guessing and
+floods, which the reverse proxy's own rate limit also does. After a failure this process leaves the cache alone
+for ``CACHE_RETRY_SECONDS``: a Redis that does not answer (the cache's socket timeout is one second, see
+``CACHES`` in the settings) then costs one request per process that long, not every request, and the warning is
+logged once per outage and process, not per request.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,6 +41,10 @@ SURVEY_STARTS = Limit("start", count=300, window_seconds=10 * 60)
 # Only failed attempts count. See docs/security.md for why 10 per 10 minutes makes guessing futile.
 RESUME_FAILURES = Limit("resume", count=10, window_seconds=10 * 60)
 
+#: After the cache failed, how long this process applies no limits before trying the cache again.
+CACHE_RETRY_SECONDS = 10.0
+_cache_unavailable_until = 0.0
+
 
 def client_key(request: HttpRequest) -> str:
     """A daily-rotating keyed hash of the client's address; the address itself is never kept."""
@@ -56,22 +66,41 @@ def _cache_key(limit: Limit, request: HttpRequest) -> str:
     return f"throttle:{limit.bucket}:{client_key(request)}"
 
 
+def _cache_available() -> bool:
+    return time.monotonic() >= _cache_unavailable_until
+
+
+def _cache_failed(what: str, error: Exception) -> None:
+    global _cache_unavailable_until
+    _cache_unavailable_until = time.monotonic() + CACHE_RETRY_SECONDS
+    logger.warning(
+        "Rate limit cache unavailable (%s); %s, no limits for %.0f s", type(error).__name__, what, CACHE_RETRY_SECONDS
+    )
+
+
 def is_limited(limit: Limit, request: HttpRequest) -> bool:
-    """Whether this client has used up ``limit`` in the current window (checking does not count)."""
+    """Whether this client has used up ``limit`` in the current window (checking does not count).
+
+    ``False`` while the cache is unavailable: the limits fail open (see the module docstring).
+    """
+    if not _cache_available():
+        return False
     try:
         return (cache.get(_cache_key(limit, request)) or 0) >= limit.count
-    except Exception:  # any cache failure: an outage must not lock respondents out
-        logger.warning("Rate limit cache unavailable; %s limit not applied", limit.bucket)
+    except Exception as error:  # any cache failure: an outage must not lock respondents out
+        _cache_failed(f"{limit.bucket} limit not applied", error)
         return False
 
 
 def count(limit: Limit, request: HttpRequest) -> None:
-    """Count one use against ``limit`` for this client."""
+    """Count one use against ``limit`` for this client (nothing is counted while the cache is unavailable)."""
+    if not _cache_available():
+        return
     key = _cache_key(limit, request)
     try:
         if not cache.add(key, 1, timeout=limit.window_seconds):
             cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=limit.window_seconds)
-    except Exception:  # any cache failure, see is_limited
-        logger.warning("Rate limit cache unavailable; %s not counted", limit.bucket)
+    except Exception as error:  # any cache failure, see is_limited
+        _cache_failed(f"{limit.bucket} not counted", error)
