@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stimmen
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test lint browser messages bench clean
+.PHONY: install run test lint audit browser messages bench clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,11 @@ $(CHROMIUM):
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive survey analysis config worker
+
+# Known vulnerabilities in the pinned dependencies (needs PyPI; docs/security.md has the latest result).
+audit: install
+	$(BIN)/pip-audit --strict --requirement requirements.lock --progress-spinner off
 
 # The whole suite on the real services: PostgreSQL, Redis, a Celery worker and Chromium.
 test: install browser lint

@@ -14,7 +14,7 @@ from survey import services
 from survey.definition import load_definition_file
 from survey.models import Campaign, Membership, Organisation
 
-DEMO_PASSWORD = "stimmen-demo-passwort"  # noqa: S105 - printed for the local demo, never used in production
+DEMO_PASSWORD = "stimmen-demo-passwort"  # noqa: S105 - printed for the local demo, never used in production  # nosec B105
 DEMO_CAMPAIGN = "demo"
 
 COUNSELLING_LINKS = [

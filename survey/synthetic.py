@@ -293,7 +293,7 @@ def responses_synthesize(*, campaign: Campaign, count: int, seed: int = 0, days:
         raise ValueError("count must not be negative")
     if days < 1:
         raise ValueError("days must be at least 1")
-    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not a secret
+    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not a secret  # nosec B311
     days_seen: Counter[datetime.date] = Counter()
     steps: Counter[str] = Counter()
     with transaction.atomic():

@@ -80,7 +80,7 @@ def read_definition_text(content: str, *, name: str = "definition") -> Any:
         except _DuplicateKeyError as error:
             raise DefinitionError([f"{name}: not valid JSON ({error})"]) from error
     try:
-        return yaml.load(content, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(content, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
     except yaml.YAMLError as error:
         raise DefinitionError([f"{name}: not valid YAML ({_describe_yaml_error(error)})"]) from error
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -276,7 +277,7 @@ def preview(request: HttpRequest, version_id: int, *, organisation: Organisation
         "language": language,
         "steps": [(s.key, definition.text(s.title, language), s.show_if is not None) for s in definition.steps],
         "current_step": step.key,
-        "fragment": mark_safe(fragment),  # noqa: S308 - rendered by our own template with autoescaping
+        "fragment": mark_safe(fragment),  # noqa: S308 - rendered by our own template with autoescaping  # nosec B308, B703
     }
     status = 400 if form.errors and not finished else 200
     return _render(request, "staff/preview.html", organisation, context, status=status)
@@ -355,7 +356,8 @@ def campaign_status_change(request: HttpRequest, campaign_id: int, *, organisati
     campaign = _campaign(organisation, campaign_id)
     action = CAMPAIGN_ACTIONS.get(request.POST.get("action", ""))
     if action is None:
-        return HttpResponse(status=400)
+        # Only a tampered form sends another action: the 400 page, not an empty answer.
+        raise BadRequest("Unknown campaign action.")
     service, done = action
     try:
         service(campaign=campaign, actor=request.user)
@@ -444,7 +446,7 @@ def campaign_jobs(request: HttpRequest, campaign_id: int, *, organisation: Organ
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in JOB_ACTIONS:
-            return HttpResponse(status=400)
+            raise BadRequest("Unknown job.")
         if JOB_ACTIONS[action](campaign=campaign, actor=request.user):
             messages.success(request, _("The job was started. Its result appears in the table below."))
         else:
