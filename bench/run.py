@@ -33,7 +33,7 @@ BENCH_DB = os.environ.get("BENCH_DATABASE", "stimmen_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
 ENV = {
     "DATABASE_URL": f"{PG}/{BENCH_DB}",
-    "REDIS_URL": "redis://127.0.0.1:6379/12",
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
     "DEBUG": "0",
     "SECRET_KEY": "bench-throwaway-secret-key-not-for-production",
     "SECURE_SSL_REDIRECT": "0",
@@ -49,6 +49,8 @@ ENV = {
     # Every simulated phone sends its own made-up private address in X-Forwarded-For, as a proxy in front
     # would, so the per-address start limit sees many phones and not one address 127.0.0.1.
     "STIMMEN_TRUSTED_PROXY_HOPS": "1",
+    # As docker-compose.yml runs it: database connections kept between requests (and checked before reuse).
+    "CONN_MAX_AGE": "60",
 }
 CAMPAIGN = "demo"
 #: Address-space cap of every measured phase: the machine is shared, and a phase that needs more fails with
@@ -68,10 +70,12 @@ class Mode:
     anonymise_budget: float
     aggregate_budget: float
     workers: int
+    threads: int
 
 
-QUICK = Mode("quick", 50, 8, 3, 150, 20_000, (10_000,), 25, 75, 4)
-FULL = Mode("full", 50, 45, 5, 150, 100_000, (10_000, 100_000, 1_000_000), 120, 1800, 4)
+# gunicorn as the Dockerfile runs it: 3 gthread workers with 4 threads each, for the baseline and the survey alike.
+QUICK = Mode("quick", 50, 8, 3, 150, 20_000, (10_000,), 25, 75, 3, 4)
+FULL = Mode("full", 50, 45, 5, 150, 100_000, (10_000, 100_000, 1_000_000), 120, 1800, 3, 4)
 
 
 # --- processes --------------------------------------------------------------------------------------
@@ -200,6 +204,10 @@ def start_gunicorn(settings_module: str, port: int, mode: Mode, probe_path: str)
         f"127.0.0.1:{port}",
         "--workers",
         str(mode.workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(mode.threads),
         "--no-control-socket",
         "--log-level",
         "warning",
@@ -272,7 +280,8 @@ def throughput(mode: Mode) -> dict[str, Any]:
     definition, _data = load_definition_file(ROOT / "survey" / "definitions" / "ausbildung-arbeit-2023.yaml")
     districts = district_values(DORTMUND_DISTRICTS)
     survey = {"campaign": CAMPAIGN, "definition": definition, "districts": districts}
-    results: dict[str, Any] = {"workers": mode.workers, "worker_class": "sync", "users": mode.users}
+    results: dict[str, Any] = {"workers": mode.workers, "worker_class": "gthread", "threads": mode.threads}
+    results["users"] = mode.users
 
     def measure(label: str, port: int, *, rate: float | None, walk: bool) -> None:
         kwargs = survey if walk else {}
@@ -363,6 +372,17 @@ def pipeline(mode: Mode, sizes: tuple[int, ...]) -> dict[str, Any]:
             print(f"  n={size}: bench fill of the rest {fill.seconds:.1f} s", flush=True)
 
         sql("VACUUM ANALYZE analysis_anonymisedresponse")
+        # The floors of what the aggregation actually reads: the stored codes of the anonymised records.
+        codes = run_phase(
+            f"floors-codes-{size}", [PYTHON, "-m", "bench.floors", "--campaign", CAMPAIGN, "--codes"], budget=3600
+        )
+        measured_codes = json.loads(codes.output.strip().splitlines()[-1])
+        row["codes_floors"] = measured_codes | {"peak_rss_mb": codes.peak_rss_mb, "process_s": codes.seconds}
+        print(
+            f"  n={size}: codes COPY {measured_codes['codes_copy_s']:.2f} s,"
+            f" decode {measured_codes['codes_decode_s'] * 1000:.1f} ms,"
+            f" bincount {measured_codes['codes_bincount_s'] * 1000:.1f} ms"
+        )
         aggregate = run_phase(
             f"aggregate-{size}",
             manage("aggregate", "--campaign", CAMPAIGN, "--breakdown", "status"),
@@ -378,8 +398,14 @@ def pipeline(mode: Mode, sizes: tuple[int, ...]) -> dict[str, Any]:
             f" finished {aggregate.finished}"
         )
         bincount = measured["bincount_s"]
+        codes_floor = measured_codes["codes_copy_s"] + measured_codes["codes_decode_s"]
+        codes_floor += measured_codes["codes_bincount_s"]
         row["ratios"] = {
             "aggregate_over_bincount": round(net / bincount) if bincount else None,
+            "aggregate_over_codes_bincount": round(net / measured_codes["codes_bincount_s"])
+            if measured_codes["codes_bincount_s"]
+            else None,
+            "aggregate_over_codes_copy_decode_bincount": round(net / codes_floor, 1),
             "aggregate_over_copy_decode_bincount": round(
                 net / (measured["copy_s"] + measured["decode_s"] + bincount), 1
             ),
@@ -420,7 +446,8 @@ def table(results: dict[str, Any]) -> str:
     lines = []
     t = results.get("throughput")
     if t:
-        lines.append(f"Respondent throughput ({t['users']} users, gunicorn {t['workers']} {t['worker_class']} workers)")
+        server = f"gunicorn {t['workers']} {t['worker_class']} workers x {t.get('threads', 1)} threads"
+        lines.append(f"Respondent throughput ({t['users']} users, {server})")
         lines.append(
             f"  {'run':<20}{'req/s':>8}{'surveys/s':>11}{'posts/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}  errors"
         )
@@ -445,7 +472,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"Pipeline (seconds, net of {p['startup_s']} s process start-up where marked; peak RSS MB)")
         lines.append(
             f"  {'n':>9}{'synth':>8}{'COPY':>7}{'decode':>8}{'bincnt':>8}{'anon/s':>8}{'anon est':>9}"
-            f"{'aggr net':>9}{'aggr MB':>9}{'aggr/bincnt':>12}"
+            f"{'aggr net':>9}{'aggr MB':>9}{'aggr/bincnt':>12}{'aggr/codes':>12}"
         )
         for r in p["runs"]:
             f = r["floors"]
@@ -454,6 +481,7 @@ def table(results: dict[str, Any]) -> str:
                 f"{f['bincount_s']:>8.4f}{r['anonymise']['per_s']:>8}{r['anonymise']['extrapolated_s'] or '-':>9}"
                 f"{r['aggregate']['net_s']:>9.1f}{r['aggregate']['peak_rss_mb']:>9.0f}"
                 f"{r['ratios']['aggregate_over_bincount']:>12}"
+                f"{r['ratios'].get('aggregate_over_codes_copy_decode_bincount', '-'):>12}"
                 + ("" if r["aggregate"]["finished"] else "  (aggregate stopped at its budget)")
             )
             if "pages" in r and "overview_ms" in r["pages"]:

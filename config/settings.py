@@ -9,7 +9,7 @@ from config.env import BASE_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
 
-_DEVELOPMENT_SECRET = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+_DEVELOPMENT_SECRET = "insecure-development-key-do-not-use-in-production"  # noqa: S105 - used only with DEBUG on  # nosec B105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
@@ -29,13 +29,18 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "survey",
     "analysis",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database or Redis outage in a view: the 503 "try again in a moment" page (with handler500 in urls.py).
+    "config.middleware.ServiceOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "survey.middleware.RespondentLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +77,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A kept connection is checked before each request reuses it, so a PostgreSQL restart does not fail requests.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database, not in Redis: a Redis outage or a server restart must not lose a
@@ -168,6 +175,8 @@ CELERY_TIMEZONE = TIME_ZONE
 STIMMEN_VERSION = env.str("STIMMEN_VERSION", default="0.1.0")
 STIMMEN_PUBLIC_URL = env.str("STIMMEN_PUBLIC_URL", default="http://127.0.0.1:8000")
 STIMMEN_DRAFT_LIFETIME_DAYS = env.int("STIMMEN_DRAFT_LIFETIME_DAYS", default=28)
+# Files of downloads from the researchers' exports page are deleted after this many days (the log row stays).
+STIMMEN_EXPORT_FILE_DAYS = env.int("STIMMEN_EXPORT_FILE_DAYS", default=7)
 # A survey sent faster than this after starting is held back as a likely bot (the draft is kept).
 STIMMEN_MIN_COMPLETION_SECONDS = env.int("STIMMEN_MIN_COMPLETION_SECONDS", default=20)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the peer address).
@@ -175,7 +184,12 @@ STIMMEN_TRUSTED_PROXY_HOPS = env.int("STIMMEN_TRUSTED_PROXY_HOPS", default=0)
 
 # Rate-limit counters (see survey/throttle.py) live in Redis when there is one, else in process memory.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # An unreachable Redis must cost a request at most a second: the limiter then lets respondents through.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -191,6 +205,49 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp; docs/security.md): everything from this origin only, no inline script or
+# style at all, no plugins, no framing, forms post only here. A new page needing more fails the browser CSP tests.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        # The live monitor polls its JSON.
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page asks for any device or sensor, so every one is off,
+# also for anything a compromised page might try to load.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 LOGGING = {
     "version": 1,
