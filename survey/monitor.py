@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analysis.disclosure import statistic_visible, suppress_frequencies
+from analysis.disclosure import suppress_frequencies
 from analysis.models import AggregateSnapshot, AnonymisationRun, AnonymisedResponse
 from survey.definition import QuestionType
 from survey.districts import OUTSIDE_CITY, district_value
@@ -43,11 +43,6 @@ class QuotaCount:
 #: Answers that are not one of the city's districts (no answer, suppressed by k-anonymity) are counted here,
 #: so that the districts add up to the total, as the suppression function requires.
 NOT_SHOWN = "not_shown"
-
-
-def shown_count(count: int, *, k: int) -> str:
-    """A sensitive count as it may be shown: the number when it reaches k, otherwise "< k"."""
-    return str(count) if statistic_visible(count, k=k) else f"< {k}"
 
 
 def _percent(part: int, whole: int) -> float | None:
