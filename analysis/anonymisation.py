@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -32,8 +32,8 @@ from survey.models import Campaign, Response, SurveyVersion
 
 logger = logging.getLogger(__name__)
 
-#: How many raw responses a campaign run handles per query; each response is its own transaction.
-BATCH_SIZE = 200
+#: How many raw responses a campaign run anonymises per transaction.
+BATCH_SIZE = 100
 #: How many records are coded again per query when their codes follow another layout (or none).
 CODING_BATCH_SIZE = 2000
 
@@ -176,38 +176,74 @@ def pending_responses(*, campaign: Campaign | None = None) -> QuerySet[Response]
 
 
 def response_anonymise(*, response_id: Any) -> bool:
-    """Anonymise one raw response, exactly once; ``True`` if this call did it.
+    """Anonymise one raw response, exactly once; ``True`` if this call did it (the per-submission task).
 
-    The raw row is locked with ``SKIP LOCKED``: a second worker on the same response skips it instead of
-    waiting. The mark (:class:`ResponseAnonymisation`, keyed by the response) is written in the same
-    transaction as the record, so a record exists if and only if the mark does; a race that gets past the
-    lock hits the mark's primary key and rolls back. The raw response is kept (marked) until retention
-    deletes it.
+    :func:`responses_anonymise` with one id; a response whose answers do not fit its question raises.
     """
+    done, failed = responses_anonymise(response_ids=[response_id])
+    if failed:
+        raise failed[response_id]
+    return bool(done)
+
+
+#: Answers that do not fit their question: that response stays pending, the others of its batch go on.
+UNFIT_ANSWERS = (ValueError, TypeError, KeyError, AttributeError)
+
+
+def responses_anonymise(*, response_ids: Iterable[Any]) -> tuple[int, dict[Any, Exception]]:
+    """Anonymise raw responses in one transaction, each exactly once; how many it did, and which could not be.
+
+    The raw rows are locked with ``SKIP LOCKED``: responses another worker holds right now are skipped (and
+    picked up by a later pass or sweep) instead of waited for. Each mark (:class:`ResponseAnonymisation`,
+    keyed by the response) is written in the same transaction as its record, so a record exists if and only
+    if its mark does; a race that gets past the lock hits a mark's primary key, and the batch is then done
+    one response per transaction, where the loser of the race rolls back alone. The raw responses are kept
+    (marked) until retention deletes them. ``failed`` maps the ids whose answers do not fit their questions to
+    the error; they stay pending.
+    """
+    ids = list(response_ids)
     try:
         with transaction.atomic():
-            response = (
-                pending_responses()
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("survey_version")
-                .defer("survey_version__definition")
-                .filter(pk=response_id)
-                .first()
-            )
-            if response is None:  # unknown, already anonymised, or another worker has it right now
-                return False
+            return _batch_anonymise(ids)
+    except IntegrityError:
+        if len(ids) == 1:
+            return 0, {}
+    done, failed = 0, {}
+    for response_id in ids:
+        one_done, one_failed = responses_anonymise(response_ids=[response_id])
+        done, failed = done + one_done, failed | one_failed
+    return done, failed
+
+
+def _batch_anonymise(ids: list[Any]) -> tuple[int, dict[Any, Exception]]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Safe: a commit lost in a crash only leaves these responses pending (raw answers are still there and
+            # unmarked), and the next pass does them again. It saves a disk flush per batch.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+    responses = list(
+        pending_responses()
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("survey_version")
+        .defer("survey_version__definition")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    layouts: dict[int, coding.Layout] = {}
+    records, marks, failed = [], [], {}
+    for response in responses:
+        try:
             answers = anonymised_answers(
                 definition_of(response.survey_version), response.answers, answered_on=response.submitted_on
             )
-            # Coded with the campaign's current version, which is what the aggregation reads them with.
-            campaign = (
-                Campaign.objects.select_related("organisation", "survey_version")
-                .only("organisation__districts", "survey_version__checksum")
-                .get(pk=response.campaign_id)
-            )
-            version = campaign.survey_version
-            layout = _version_layout(version.pk, version.checksum, tuple(campaign.organisation.districts))
-            AnonymisedResponse.objects.create(
+        except UNFIT_ANSWERS as error:
+            failed[response.pk] = error
+            continue
+        if response.campaign_id not in layouts:
+            layouts[response.campaign_id] = _campaign_layout_cached(response.campaign_id)
+        layout = layouts[response.campaign_id]
+        records.append(
+            AnonymisedResponse(
                 campaign_id=response.campaign_id,
                 survey_version_id=response.survey_version_id,
                 week=week_of(response.submitted_on),
@@ -215,10 +251,22 @@ def response_anonymise(*, response_id: Any) -> bool:
                 codes=coding.encode_or_none(layout, answers),
                 codes_layout=layout.fingerprint,
             )
-            ResponseAnonymisation.objects.create(response=response)
-    except IntegrityError:
-        return False
-    return True
+        )
+        marks.append(ResponseAnonymisation(response=response))
+    AnonymisedResponse.objects.bulk_create(records)
+    ResponseAnonymisation.objects.bulk_create(marks)
+    return len(records), failed
+
+
+def _campaign_layout_cached(campaign_id: int) -> coding.Layout:
+    """The layout records are coded with: the campaign's current version, which is what the aggregation reads."""
+    campaign = (
+        Campaign.objects.select_related("organisation", "survey_version")
+        .only("organisation__districts", "survey_version__checksum")
+        .get(pk=campaign_id)
+    )
+    version = campaign.survey_version
+    return _version_layout(version.pk, version.checksum, tuple(campaign.organisation.districts))
 
 
 def campaign_enforce_k(*, campaign: Campaign) -> int:
@@ -293,14 +341,8 @@ def campaign_anonymise(*, campaign: Campaign, batch_size: int = BATCH_SIZE) -> C
             # up by a later pass or sweep. A response that cannot be anonymised must not block all the others.
             pending = pending_responses(campaign=campaign).exclude(pk__in=list(failed)).order_by("pk")
             ids = list(pending.values_list("pk", flat=True)[:batch_size])
-            done = 0
-            for response_id in ids:
-                try:
-                    done += response_anonymise(response_id=response_id)
-                except (ValueError, TypeError, KeyError, AttributeError) as error:
-                    # Answers that do not fit their question. Anything else (the database going away, a
-                    # time limit) ends the run, and the task retries or the next sweep continues.
-                    failed[response_id] = type(error).__name__
+            done, unfit = responses_anonymise(response_ids=ids)
+            failed.update({response_id: type(error).__name__ for response_id, error in unfit.items()})
             anonymised += done
             if len(ids) < batch_size or done == 0:
                 break

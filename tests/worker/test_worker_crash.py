@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.anonymisation import pending_responses
+from analysis.anonymisation import BATCH_SIZE, pending_responses
 from analysis.models import AnonymisationRun, AnonymisedResponse, ResponseAnonymisation
 from tests.worker.conftest import wait_for
 from tests.worker.support import demo_answers, demo_campaign, responses_bulk_create
@@ -10,7 +10,9 @@ from worker import tasks
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-RESPONSES = 150
+# Five of the anonymiser's batches (analysis.anonymisation.BATCH_SIZE, one transaction each): the kill lands while
+# one is in flight.
+RESPONSES = 500
 
 
 def test_killed_mid_batch_then_restarted_every_response_is_anonymised_exactly_once(celery_worker, enqueue):
@@ -18,11 +20,13 @@ def test_killed_mid_batch_then_restarted_every_response_is_anonymised_exactly_on
     responses_bulk_create(campaign, [demo_answers(n) for n in range(RESPONSES)])
 
     enqueue(tasks.anonymise_pending)
-    wait_for(lambda: ResponseAnonymisation.objects.count() >= 20, what="the batch under way")
+    assert RESPONSES >= 4 * BATCH_SIZE
+    wait_for(lambda: ResponseAnonymisation.objects.count() >= BATCH_SIZE, what="the first batch committed")
     celery_worker.kill()
 
     done = ResponseAnonymisation.objects.count()
-    assert 20 <= done < RESPONSES, "the worker must die in the middle of the batch"
+    assert BATCH_SIZE <= done < RESPONSES, "the worker must die in the middle of the run"
+    assert done % BATCH_SIZE == 0, "a batch is committed whole or not at all"
     # What was committed is complete (a record for every mark); what was in flight was rolled back.
     assert AnonymisedResponse.objects.count() == done
     assert pending_responses().count() == RESPONSES - done
