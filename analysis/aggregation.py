@@ -32,8 +32,10 @@ single-group breakdowns (and the implicit "all respondents") the group codes are
 breakdown, question) triple gives a ``T x S`` table holding every cross-tab at once (in row chunks to keep
 memory flat). Questions are packed into tuples coded jointly (mixed radix, at most ``_PACK_CODES`` codes),
 so one increment counts two or three questions; a question's table is its tuple's table summed over the
-other members. Multi-choice options are counted the same way from the list of ticks; an indicator
-breakdown counts only its ticked rows (``not ticked`` = all - ticked). Frequencies, percentages, margins
+other members. Multi-choice columns (each option, ``suppressed``, :data:`NO_ANSWER`) are bits, eight to a
+tuple code in the same pass; a column's count is the sum over the codes with its bit set. An indicator
+breakdown counts only its ticked rows (``not ticked`` = all - ticked): up to ``_INDICATOR_BITS`` of them
+at once, by the combination of their ticks. Frequencies, percentages, margins
 and statistics are derived from these count tables; numeric questions are counted per distinct value, so
 their mean, SD and quartiles also come from counts.
 
@@ -94,8 +96,9 @@ ALL = "_all"
 _CATEGORICAL = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.YES_NO, QuestionType.DISTRICT, QuestionType.LIKERT})
 _NUMERIC = frozenset({QuestionType.NUMBER, QuestionType.YEAR})
 _BREAKDOWN_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.YES_NO, QuestionType.DISTRICT})
-_CHUNK = 1 << 17  # rows per bincount chunk: (chunk x questions) int32 stays around 16 MB
+_CHUNK = 1 << 14  # rows per bincount chunk: (tuples x chunk) intp, a few MB, stays within the CPU caches
 _PACK_CODES = 512  # joint codes per tuple of questions: keeps the count table within the CPU caches
+_INDICATOR_BITS = 3  # indicator breakdowns counted together (a table of 2**bits x S codes)
 _MAX_VALUE_BINS = 4_000_000  # groups x distinct values above which numeric statistics are sorted instead
 
 
@@ -289,18 +292,27 @@ def _coded_categories(
     codes: np.ndarray, variable: coding.Variable, question: Question
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """As :func:`_code`, from the codes of a category variable: the same categories in the same order."""
-    present = np.bincount(codes, minlength=len(variable.labels) + 2) > 0
+    suppressed_code = variable.suppressed_code
     if _generalised(question) or question.type is QuestionType.DISTRICT:
+        present = np.bincount(codes, minlength=len(variable.labels) + 2) > 0
         known = sorted((label for j, label in enumerate(variable.labels) if present[j + 1]), key=_natural)
+        suppressed = bool(present[suppressed_code])
     else:
         known = list(variable.labels)
-    categories = [*known, *([SUPPRESSED_VALUE] if present[variable.suppressed_code] else []), NO_ANSWER]
+        suppressed = bool((codes == suppressed_code).any())
+    categories = [*known, *([SUPPRESSED_VALUE] if suppressed else []), NO_ANSWER]
     position = {category: j for j, category in enumerate(categories)}
     lookup = np.full(len(variable.labels) + 2, position[NO_ANSWER], dtype=np.int32)
     for j, label in enumerate(variable.labels):
         lookup[j + 1] = position.get(label, position[NO_ANSWER])  # absent labels are never looked up
-    if SUPPRESSED_VALUE in position:
-        lookup[variable.suppressed_code] = position[SUPPRESSED_VALUE]
+    if suppressed:
+        lookup[suppressed_code] = position[SUPPRESSED_VALUE]
+    if (lookup == (np.arange(len(lookup)) - 1) % len(categories)).all():
+        # The categories in code order, "no answer" (code 0) last: one less than the code, without a lookup.
+        values = codes.astype(np.int32)
+        values -= 1
+        values[codes == coding.NO_ANSWER_CODE] = position[NO_ANSWER]
+        return values, tuple(categories)
     return lookup[codes], tuple(categories)
 
 
@@ -308,17 +320,25 @@ def _coded_ticks(matrix: np.ndarray, variable: coding.Variable) -> tuple[np.ndar
     """As :func:`_multi_ticks`, from the option slots of a multi-choice variable."""
     n = len(matrix)
     options = variable.labels
-    block = matrix[:, variable.offset : variable.offset + variable.slots]
-    suppressed = (block == coding.MULTI_SUPPRESSED).any(axis=1)
+    # Slot by slot: a slot's codes lie side by side in the column-major matrix (``any(axis=1)`` over a
+    # few slots per row would cost many times as much).
+    slots = [matrix[:, variable.offset + j] for j in range(variable.slots)]
+    suppressed = np.zeros(n, dtype=bool)
+    for codes in slots:
+        suppressed |= codes == coding.MULTI_SUPPRESSED
     categories = list(options)
     extra = 1 + int(suppressed.any())
-    ticks = np.zeros((n, len(options) + extra), dtype=bool)
-    np.equal(block, coding.MULTI_TICKED, out=ticks[:, : len(options)])
+    ticks = np.zeros((n, len(options) + extra), dtype=bool, order="F")  # read column by column, too
+    answered = suppressed.copy()
+    for j, codes in enumerate(slots):
+        ticked = codes == coding.MULTI_TICKED
+        ticks[:, j] = ticked
+        answered |= ticked
     if extra == 2:
         categories.append(SUPPRESSED_VALUE)
         ticks[:, len(options)] = suppressed
     categories.append(NO_ANSWER)
-    ticks[:, -1] = ~ticks[:, : len(options)].any(axis=1) & ~suppressed
+    ticks[:, -1] = ~answered
     return ticks, tuple(categories)
 
 
@@ -390,15 +410,31 @@ def _count(n: int, columns: _Columns, breakdowns: Sequence[str]) -> CampaignCoun
             packs[-1].append(j)
         else:
             packs.append([j])
-    offsets = np.cumsum([0, *(math.prod(radix[i] for i in pack) for pack in packs)])
+    # Multi-choice columns (options, "suppressed", "no answer"; all items side by side) are bits: every
+    # 8 of them are one more tuple code, counted in the same pass; a column's count is the sum over the
+    # codes with its bit set. Codes are stored tuple by tuple (rows of ``answers``), each contiguous.
+    multi_keys = list(multi_ticks)
+    multi_offsets = np.cumsum([0] + [multi_ticks[k].shape[1] for k in multi_keys])
+    p_total = int(multi_offsets[-1])
+    byte_sizes = [2 ** min(8, p_total - start) for start in range(0, p_total, 8)]
+    sizes = [math.prod(radix[i] for i in pack) for pack in packs] + byte_sizes
+    offsets = np.cumsum([0, *sizes])
     s_total = int(offsets[-1])
-    answers = np.zeros((n, len(packs)), dtype=np.int32)
+    answers = np.empty((len(sizes), n), dtype=np.int32)
     place: dict[str, tuple[int, int]] = {}
     for p, pack in enumerate(packs):
+        code = np.zeros(n, dtype=np.int32)
         for position, j in enumerate(pack):
-            answers[:, p] = answers[:, p] * radix[j] + single_codes[single_keys[j]]
+            code *= radix[j]
+            code += single_codes[single_keys[j]]
             place[single_keys[j]] = (p, position)
-        answers[:, p] += offsets[p]
+        answers[p] = code + offsets[p]
+    bit_columns = [(key, c) for key in multi_keys for c in range(multi_ticks[key].shape[1])]
+    for q, first in enumerate(range(0, p_total, 8), start=len(packs)):
+        code = np.zeros(n, dtype=np.uint8)
+        for bit, (key, c) in enumerate(bit_columns[first : first + 8]):
+            code |= np.left_shift(multi_ticks[key][:, c], bit, dtype=np.uint8)
+        np.add(code, offsets[q], out=answers[q], dtype=np.int32)
 
     def single_block(table: np.ndarray, key: str) -> np.ndarray:
         """Rows x categories of item ``key`` from a rows x S table of tuple codes."""
@@ -408,9 +444,15 @@ def _count(n: int, columns: _Columns, breakdowns: Sequence[str]) -> CampaignCoun
         others = tuple(1 + i for i in range(len(packs[p])) if i != position)
         return block.sum(axis=others) if others else block
 
-    multi_keys = list(multi_ticks)
-    multi_offsets = np.cumsum([0] + [multi_ticks[k].shape[1] for k in multi_keys])
-    p_total = int(multi_offsets[-1])
+    def multi_columns(table: np.ndarray) -> np.ndarray:
+        """Rows x P (every multi-choice column) from a rows x S table of tuple codes."""
+        counted = np.zeros((table.shape[0], p_total), dtype=np.int64)
+        for q in range(len(packs), len(sizes)):
+            start = 8 * (q - len(packs))
+            width = min(8, p_total - start)
+            bits = (np.arange(sizes[q])[:, None] >> np.arange(width)) & 1
+            counted[:, start : start + width] = table[:, offsets[q] : offsets[q + 1]] @ bits
+        return counted
 
     # Breakdowns that partition by one code per row (plus "all") are counted in the combined pass;
     # indicator breakdowns only count their ticked rows.
@@ -418,43 +460,37 @@ def _count(n: int, columns: _Columns, breakdowns: Sequence[str]) -> CampaignCoun
     g_sizes = [1] + [len(chosen[b].groups) for b in plain[1:]]
     g_offsets = np.cumsum([0, *g_sizes])
     t_total = int(g_offsets[-1])
-    groups = np.empty((n, len(plain)), dtype=np.int32)
-    groups[:, 0] = 0
-    for j, b in enumerate(plain[1:], start=1):
-        groups[:, j] = group_codes[b] + g_offsets[j]
 
-    # Same-dtype (int32) adds: a broadcast that mixes int32 and int64 costs several times as much.
+    # Each breakdown's groups x S block is counted on its own (a small table stays in the CPU caches).
     single_table = np.zeros(t_total * s_total, dtype=np.int64)
-    shifted = groups * np.int32(s_total)
-    groups_by_breakdown = np.ascontiguousarray(groups.T)
-    for start in range(0, n, _CHUNK):
-        chunk = answers[start : start + _CHUNK]
-        for j in range(len(plain)):
-            index = chunk + shifted[start : start + _CHUNK, j : j + 1]
-            single_table += np.bincount(index.ravel(), minlength=t_total * s_total)
-    single_table = single_table.reshape(t_total, s_total)
+    # Indicator breakdowns only need their ticked rows; up to _INDICATOR_BITS of them are counted in one
+    # increment per tuple, by the combination of their ticks (2**bits x S codes).
     indicators = [b for b, spec in chosen.items() if spec.option is not None]
-    counted = np.zeros(t_total * p_total, dtype=np.int64)
-    ticked_multi = {b: np.zeros(p_total, dtype=np.int64) for b in indicators}
-    # The ticks as (row, column) pairs, a chunk of rows at a time: for all rows at once they would take
-    # 16 bytes per tick (hundreds of MB for a million respondents).
-    for start in range(0, n if p_total else 0, _CHUNK):
-        block = np.hstack([multi_ticks[k][start : start + _CHUNK] for k in multi_keys])
-        tick_rows, tick_cols = np.nonzero(block)
-        tick_cols32 = tick_cols.astype(np.int32)
-        for j in range(len(plain)):  # one breakdown at a time, int32 throughout (see above)
-            index = np.take(groups_by_breakdown[j, start : start + _CHUNK], tick_rows) * np.int32(p_total)
-            counted += np.bincount(index + tick_cols32, minlength=t_total * p_total)
-        for b in indicators:
-            selected = group_codes[b][start : start + _CHUNK] == 0
-            ticked_multi[b] += np.bincount(tick_cols[selected[tick_rows]], minlength=p_total)
-    multi_table = counted.reshape(t_total, p_total)
+    batches = [indicators[i : i + _INDICATOR_BITS] for i in range(0, len(indicators), _INDICATOR_BITS)]
+    combined = [np.zeros(2 ** len(batch) * s_total, dtype=np.int64) for batch in batches]
+    for start in range(0, n, _CHUNK):
+        # bincount counts intp: converted once per chunk, not once per breakdown (that doubles its cost).
+        chunk = answers[:, start : start + _CHUNK].astype(np.intp)
+        index = np.empty_like(chunk)
+        single_table[:s_total] += np.bincount(chunk.ravel(), minlength=s_total)
+        for j, b in enumerate(plain[1:], start=1):
+            shift = group_codes[b][start : start + _CHUNK].astype(np.intp) * s_total
+            lo, hi = g_offsets[j] * s_total, g_offsets[j + 1] * s_total
+            single_table[lo:hi] += np.bincount(np.add(chunk, shift, out=index).ravel(), minlength=hi - lo)
+        for batch, table in zip(batches, combined, strict=True):
+            code = np.zeros(chunk.shape[1], dtype=np.intp)
+            for bit, b in enumerate(batch):
+                code |= np.left_shift(group_codes[b][start : start + _CHUNK] == 0, bit, dtype=np.intp)
+            table += np.bincount(np.add(chunk, code * s_total, out=index).ravel(), minlength=len(table))
+    single_table = single_table.reshape(t_total, s_total)
+    multi_table = multi_columns(single_table)
 
     indicator_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for b in indicators:
-        rows = np.flatnonzero(group_codes[b] == 0)
-        ticked_single = np.bincount(answers[rows].ravel(), minlength=s_total) if s_total else np.zeros(0)
-        indicator_rows[b] = (ticked_single, ticked_multi[b])
+    for batch, table in zip(batches, combined, strict=True):
+        table = table.reshape(-1, s_total)
+        for bit, b in enumerate(batch):
+            ticked = table[(np.arange(len(table)) >> bit) & 1 == 1].sum(axis=0)
+            indicator_rows[b] = (ticked, multi_columns(ticked[None, :])[0])
 
     def table_of(key: str, b: str) -> np.ndarray:
         """groups x categories counts of item ``key`` by breakdown ``b`` (``ALL``: a single row)."""
@@ -570,11 +606,24 @@ def _from_counts(values: np.ndarray, counts: np.ndarray, *, quartiles: bool) -> 
     return Statistic(n, mean, sd, ci, quantile(0.25), quantile(0.5), quantile(0.75))
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``; whole numbers in a short range are counted, not sorted."""
+    if len(values):
+        low, high = values.min(), values.max()
+        if high - low < _MAX_VALUE_BINS and (values == np.floor(values)).all():
+            shifted = (values - low).astype(np.intp)
+            present = np.flatnonzero(np.bincount(shifted))
+            rank = np.zeros(int(high - low) + 1, dtype=np.intp)
+            rank[present] = np.arange(len(present))
+            return present + low, rank[shifted]
+    return np.unique(values, return_inverse=True)
+
+
 def _numeric_statistics(
     values: np.ndarray, group_codes: Mapping[str, np.ndarray], chosen: Mapping[str, Breakdown]
 ) -> dict[str, Any]:
     answered = ~np.isnan(values)
-    distinct, inverse = np.unique(values[answered], return_inverse=True)
+    distinct, inverse = _distinct(values[answered])
     u = len(distinct)
     result: dict[str, Any] = {"overall": _from_counts(distinct, np.bincount(inverse, minlength=u), quartiles=True)}
     by: dict[str, dict[str, Statistic]] = {}

@@ -236,7 +236,7 @@ def enforce_coded(columns: Mapping[str, CodedColumn], k: int) -> tuple[dict[str,
         members = np.isin(key, joined)
         bad[members] = sizes_of(key[members]) < k
 
-    distinct_counts = [len(np.unique(ranks[:, c])) for c in range(len(names))]
+    distinct_counts = [np.count_nonzero(np.bincount(ranks[:, c], minlength=radix[c])) for c in range(len(names))]
     order = sorted(range(len(names)), key=lambda c: (-distinct_counts[c], names[c]))
     for c in order:
         if not bad.any():

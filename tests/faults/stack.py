@@ -24,9 +24,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.run import ENV as BENCH_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SECRET = "faults-throwaway-secret-key-not-for-production"
 
 
 def free_port() -> int:
@@ -154,26 +155,7 @@ class Stack:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Production settings (``DEBUG=0``) on the throwaway services, as ``bench/run.py`` sets them."""
-        return {
-            **os.environ,
-            "DATABASE_URL": self.postgres.url,
-            "REDIS_URL": self.redis.url,
-            "DEBUG": "0",
-            "SECRET_KEY": SECRET,
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "STATIC_MANIFEST": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PYTHONPATH": str(ROOT),
-            # Simulated respondents answer in milliseconds; the "faster than a person reads" guard would hold
-            # back every submission (bench/README.md).
-            "STIMMEN_MIN_COMPLETION_SECONDS": "0",
-            # Each simulated phone sends its own address in X-Forwarded-For, as the city's proxy would.
-            "STIMMEN_TRUSTED_PROXY_HOPS": "1",
-            **extra,
-        }
+        return {**os.environ, **BENCH_ENV, "DATABASE_URL": self.postgres.url, "REDIS_URL": self.redis.url, **extra}
 
     def manage(self, *args: str, timeout: float = 300) -> str:
         result = subprocess.run(
@@ -248,14 +230,15 @@ class Stack:
 
 
 class AppServer:
-    """gunicorn with the product's WSGI application and sync workers, as the Docker image runs it."""
+    """gunicorn with the product's WSGI application and gthread workers, as the Docker image runs it."""
 
     def __init__(self, stack: Stack, *, workers: int) -> None:
         self.port = free_port()
         self.env = stack.env()
         self.log = stack.workdir / f"gunicorn-{self.port}.log"
         self.args = [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-                     "--workers", str(workers), "--no-control-socket", "--log-level", "warning"]  # fmt: skip
+                     "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+                     "--no-control-socket", "--log-level", "warning"]  # fmt: skip
         self.process = self._spawn()
 
     def _spawn(self) -> subprocess.Popen:
