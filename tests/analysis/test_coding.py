@@ -11,6 +11,8 @@ import random
 
 import numpy as np
 import pytest
+from django.db import connection
+from psycopg import sql
 
 from analysis import coding
 from analysis.aggregation import count_campaign, count_coded, publish
@@ -18,7 +20,7 @@ from analysis.anonymisation import anonymised_answers, campaign_enforce_k, campa
 from analysis.exports import microdata_frame
 from analysis.models import AggregateSnapshot, AnonymisedResponse
 from analysis.privacy.kanonymity import SUPPRESSED
-from analysis.snapshots import coded_input, enforce_k_on_codes, snapshot_build
+from analysis.snapshots import _copy_format_into, _copy_read_into, coded_input, enforce_k_on_codes, snapshot_build
 from survey.definition import load_definition_file
 from survey.districts import DORTMUND_DISTRICTS
 from tests.analysis.test_aggregation import ANSWERED_ON, shared_rows, synthetic_answers, synthetic_campaign
@@ -223,3 +225,25 @@ def test_a_campaign_without_records_gets_an_empty_snapshot_from_the_coded_path()
     assert matrix.shape == (0, campaign_layout(campaign).record_size)
     snapshot = snapshot_build(campaign=campaign)
     assert snapshot.response_count == 0 and snapshot.tables["respondents"] == 0
+
+
+def test_the_sqlite_reader_writes_exactly_the_bytes_postgresql_copy_sends():
+    """``make run`` aggregates on SQLite through :func:`analysis.snapshots._copy_format_into`; it must hand the
+    reader what PostgreSQL's binary COPY sends, record without codes (length -1) included."""
+    campaign = synthetic_campaign(responses=40, seed=5, slug="copy-format", k=3)
+    coded_input(campaign=campaign, layout=campaign_layout(campaign))  # codes every record
+    AnonymisedResponse.objects.filter(pk=AnonymisedResponse.objects.filter(campaign=campaign).first().pk).update(
+        codes=None
+    )
+    statement = sql.SQL(
+        "COPY (SELECT id, codes FROM analysis_anonymisedresponse WHERE campaign_id = {} ORDER BY id)"
+        " TO STDOUT (FORMAT binary)"
+    ).format(sql.Literal(campaign.pk))
+    sent = bytearray()
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        _copy_read_into(copy, sent)
+    written = bytearray()
+    rows = AnonymisedResponse.objects.filter(campaign=campaign).order_by("id").values_list("id", "codes")
+    _copy_format_into(rows, written)
+    assert written == sent
+    assert sent.count(b"\x00\x02\x00\x00\x00\x10") >= 40  # every record, one of them without codes
